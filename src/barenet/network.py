@@ -1,0 +1,293 @@
+"""DeepNeuralNetwork: the post's network, its parameters, forward pass and backpropagation.
+
+This is the one file a learner must read. Conventions, stated once:
+
+- Rows are samples, as in NumPy, scikit-learn, Keras and PyTorch. X is (n, d), the targets
+  Y (n, k), and layer l maps (n, h_{l-1}) to (n, h_l).
+- The parameters live in one flat dict, ``params``, with the post's keys ``W1, b1, W2, b2, ...``:
+  ``W{l}`` is (h_{l-1}, h_l) and ``b{l}`` is (h_l,). The post stores samples as columns, so its
+  W is our W.T and its ``W @ A`` is our ``A @ W``.
+- Gradients are dicts with the same keys, so an optimizer zips ``params`` with ``grads``.
+
+Forward, for l = 1..L:        z_l = a_{l-1} @ W_l + b_l,     a_l = f_l(z_l),     a_0 = X
+Backward, for l = L..1:       dW_l = a_{l-1}.T @ dz_l,        db_l = sum over rows of dz_l
+                              dz_{l-1} = f_{l-1}.derive(dz_l @ W_l.T, z_{l-1}, a_{l-1})
+where dz_L, the output delta, comes from the loss (see ``losses.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+from . import initializers, losses
+from .activations import ActivationFunction, Array, Sigmoid, Softmax
+from .initializers import Initializer
+from .layers import Layer
+from .losses import Loss
+
+Cache = list[tuple[Array, Array]]
+
+
+class DeepNeuralNetwork:
+    """A fully connected feed-forward network: the post's ``DeepNeuralNetwork``.
+
+    Parameters
+    ----------
+    layers:
+        At least two ``Layer``s: the input layer (only its size matters), then each layer of
+        units in order. The last one is the output.
+    learning_rate:
+        Step size of gradient descent in ``train_model``.
+    loss:
+        A ``Loss`` or its name. None picks the one that matches the output activation:
+        softmax -> cross_entropy, sigmoid -> binary_cross_entropy, anything else -> mse.
+    seed:
+        Seed of the ``np.random.Generator`` that initializes the parameters.
+    dtype:
+        ``np.float32`` (default) or ``np.float64``: every parameter and computation uses it.
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Layer],
+        learning_rate: float = 0.1,
+        loss: str | Loss | None = None,
+        seed: int | None = None,
+        dtype: DTypeLike = np.float32,
+    ) -> None:
+        layers = list(layers)
+        if len(layers) < 2:
+            raise ValueError(
+                f"a network needs at least two layers (input and output); received {len(layers)}"
+            )
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layer {i} must be a barenet.Layer; received {layer!r}")
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64; received {self.dtype}")
+        self.layers = layers
+        self.learning_rate = float(learning_rate)
+        self.loss_function = (
+            losses.get(loss) if loss is not None else losses.default_for(self.output_activation)
+        )
+        self.seed = seed
+        self.params: dict[str, Array] = {}
+        self.initialize_params()
+
+    @property
+    def output_activation(self) -> ActivationFunction:
+        """The last layer's activation function."""
+        return self.layers[-1].activation_function
+
+    @property
+    def n_layers(self) -> int:
+        """L, the number of layers with parameters (all but the input layer)."""
+        return len(self.layers) - 1
+
+    def __repr__(self) -> str:
+        sizes = "-".join(str(layer.size) for layer in self.layers)
+        return f"<DeepNeuralNetwork {sizes}, loss={self.loss_function.name}, {self.dtype}>"
+
+    # ------------------------------------------------------------------ parameters
+
+    def initialize_params(
+        self, method: str | Initializer | None = None, seed: int | None = None
+    ) -> None:
+        """(Re)draw every weight from its initializer and set every bias to zero.
+
+        A layer's own ``init`` wins; otherwise ``method``; otherwise the activation's default
+        (He for the ReLU family, Glorot for the rest). ``seed`` defaults to the network's seed,
+        so the same seed always gives the same parameters.
+
+        Shapes: W{l} (h_{l-1}, h_l), b{l} (h_l,)
+        """
+        rng = np.random.default_rng(self.seed if seed is None else seed)
+        params: dict[str, Array] = {}
+        for l, (prev, layer) in enumerate(pairwise(self.layers), start=1):
+            init = layer.init or method or layer.activation_function.default_init
+            W = np.asarray(initializers.get(init)(prev.size, layer.size, rng), dtype=self.dtype)
+            if W.shape != (prev.size, layer.size):
+                raise ValueError(
+                    f"initializer {initializers.name_of(init)!r} of layer {l} returned shape "
+                    f"{W.shape}; expected (fan_in, fan_out) = {(prev.size, layer.size)}"
+                )
+            params[f"W{l}"] = np.ascontiguousarray(W)
+            params[f"b{l}"] = np.zeros(layer.size, dtype=self.dtype)
+        self.params = params
+
+    # ------------------------------------------------------------------ the math
+
+    def _forward(self, X: Array) -> tuple[Array, Cache]:
+        """Output activations, and per layer what backprop needs: (its input, its z).
+
+        Shapes: X (n, d) -> a_L (n, k); cache[l-1] = (a_{l-1} (n, h_{l-1}), z_l (n, h_l))
+        """
+        cache: Cache = []
+        a = X
+        for l, layer in enumerate(self.layers[1:], start=1):
+            z = a @ self.params[f"W{l}"] + self.params[f"b{l}"]
+            cache.append((a, z))
+            a = layer.activation_function.activate(z)
+        return a, cache
+
+    def _output_delta(self, a: Array, z: Array, Y: Array) -> Array:
+        """dL/dz of the output layer: fused (a - Y) / N when the loss allows, else the chain rule.
+
+        Shapes: a, z, Y (n, k) -> (n, k)
+        """
+        if self.loss_function.fuses_with(self.output_activation):
+            return self.loss_function.delta(z, a, Y)
+        return self.output_activation.derive(self.loss_function.grad(a, Y), z, a)
+
+    def _backward(self, dz: Array, cache: Cache) -> dict[str, Array]:
+        """Gradients of the loss for every parameter, from the output delta dz = dL/dz_L.
+
+        Shapes: dz (n, k) -> {W{l}: (h_{l-1}, h_l), b{l}: (h_l,)}
+        """
+        grads: dict[str, Array] = {}
+        for l in range(self.n_layers, 0, -1):
+            a_prev, _ = cache[l - 1]
+            grads[f"W{l}"] = a_prev.T @ dz
+            grads[f"b{l}"] = dz.sum(axis=0)
+            if l > 1:  # NOTE: no dL/dX for the first layer: nothing uses it
+                da_prev = dz @ self.params[f"W{l}"].T
+                z_prev = cache[l - 2][1]
+                dz = self.layers[l - 1].activation_function.derive(da_prev, z_prev, a_prev)
+        return grads
+
+    # ------------------------------------------------------------------ public API
+
+    def forward(self, X: ArrayLike) -> Array:
+        """The output layer's activations for X.  Shapes: X (n, d) -> (n, k)."""
+        return self._forward(self._check_X(X))[0]
+
+    def loss(self, X: ArrayLike, Y: ArrayLike) -> float:
+        """The mean loss over the samples of X against targets Y (labels (n,) or (n, k))."""
+        X, Y = self._check_XY(X, Y)
+        a, cache = self._forward(X)
+        if self.loss_function.fuses_with(self.output_activation):
+            return self.loss_function.from_logits(cache[-1][1], Y)
+        return self.loss_function(a, Y)
+
+    def gradients(self, X: ArrayLike, Y: ArrayLike) -> dict[str, Array]:
+        """The gradient of ``loss(X, Y)`` for every parameter, keyed like ``params``."""
+        return self._gradients(*self._check_XY(X, Y))
+
+    def _gradients(self, X: Array, Y: Array) -> dict[str, Array]:
+        a, cache = self._forward(X)
+        return self._backward(self._output_delta(a, cache[-1][1], Y), cache)
+
+    def train_model(self, X: ArrayLike, Y: ArrayLike, iterations: int = 1000) -> None:
+        """Full-batch gradient descent, as in the post: ``iterations`` steps of
+        ``params[key] -= learning_rate * grads[key]`` over the whole of X."""
+        X, Y = self._check_XY(X, Y)
+        for _ in range(int(iterations)):
+            grads = self._gradients(X, Y)
+            for key, grad in grads.items():
+                self.params[key] -= self.learning_rate * grad
+
+    def predict_proba(self, X: ArrayLike) -> Array:
+        """Probabilities (or output values) per sample.  Shapes: X (n, d) -> (n, k)."""
+        return self.forward(X)
+
+    def predict(self, X: ArrayLike) -> NDArray[Any]:
+        """Predictions: for a softmax output the class labels (n,); for sigmoid outputs 0/1,
+        as (n,) for one unit (binary) and (n, k) for several (multilabel); else the values."""
+        a = self.forward(X)
+        if isinstance(self.output_activation, Softmax):
+            return a.argmax(axis=1)
+        if isinstance(self.output_activation, Sigmoid):
+            labels = (a >= 0.5).astype(np.int64)
+            return labels[:, 0] if labels.shape[1] == 1 else labels
+        return a
+
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
+        """Accuracy for classifiers (the fraction of samples whose every label is right),
+        R^2 for regression (an identity or other non-probability output).
+
+        The post's scoring function, fixed: any number of classes, labels or one-hot targets.
+        """
+        X, Y = self._check_XY(X, y)
+        a = self._forward(X)[0]
+        if isinstance(self.output_activation, Softmax):
+            return float((a.argmax(axis=1) == Y.argmax(axis=1)).mean())
+        if isinstance(self.output_activation, Sigmoid):
+            return float(((a >= 0.5) == (Y >= 0.5)).all(axis=1).mean())
+        residual = np.square(Y - a).sum()
+        total = np.square(Y - Y.mean(axis=0)).sum()
+        return float(1.0 - residual / total) if total > 0 else 0.0
+
+    # ------------------------------------------------------------------ input checks
+
+    def _check_X(self, X: ArrayLike) -> Array:
+        """X as a C-contiguous array of the network's dtype, or a ValueError saying why not."""
+        try:
+            X = np.ascontiguousarray(X, dtype=self.dtype)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"X must be a numeric array; {err}") from None
+        d = self.layers[0].size
+        if X.ndim != 2:
+            hint = " (for one sample use X.reshape(1, -1))" if X.ndim == 1 else ""
+            raise ValueError(f"X must be 2-D (n, {d}); received shape {X.shape}{hint}")
+        if X.shape[1] != d:
+            raise ValueError(
+                f"X has {X.shape[1]} features per sample, but the input layer expects {d}"
+            )
+        _check_finite("X", X)
+        return X
+
+    def _check_XY(self, X: ArrayLike, Y: ArrayLike) -> tuple[Array, Array]:
+        """X checked as in ``_check_X``; Y as an (n, k) array of the network's dtype.
+
+        Y may be labels (n,): class indices 0..k-1 when k > 1 (turned into one-hot rows),
+        or one value per sample when k == 1.
+        """
+        X = self._check_X(X)
+        k = self.layers[-1].size
+        try:
+            Y = np.asarray(Y)
+            Y_float = Y.astype(self.dtype)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"Y must be a numeric array; {err}") from None
+        if len(Y) != len(X):
+            raise ValueError(f"X has {len(X)} samples but Y has {len(Y)}; they must match")
+        _check_finite("Y", Y_float)
+        if Y.ndim == 1 and k == 1:
+            Y_float = Y_float.reshape(-1, 1)
+        elif Y.ndim == 1:
+            Y_float = _one_hot(Y_float, k)
+        elif Y.ndim != 2 or Y.shape[1] != k:
+            raise ValueError(
+                f"Y must be labels (n,) or (n, {k}) for an output layer of {k} units; "
+                f"received shape {Y.shape}"
+            )
+        self.loss_function.check_targets(Y_float)
+        return X, np.ascontiguousarray(Y_float)
+
+
+def _check_finite(name: str, A: Array) -> None:
+    bad = ~np.isfinite(A)
+    if bad.any():
+        where = np.argwhere(bad)[0]
+        at = f"row {where[0]}" + (f", column {where[1]}" if len(where) > 1 else "")
+        raise ValueError(f"{name} holds {A[tuple(where)]} at {at}; every value must be finite")
+
+
+def _one_hot(labels: Array, k: int) -> Array:
+    """Class labels (n,) -> one-hot rows (n, k), refusing labels that are not 0..k-1."""
+    bad = (labels != np.round(labels)) | (labels < 0) | (labels >= k)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"label {float(labels[i]):g} at row {i} is not a class of this network; "
+            f"expected whole numbers 0..{k - 1} for an output layer of {k} units"
+        )
+    Y = np.zeros((len(labels), k), dtype=labels.dtype)
+    Y[np.arange(len(labels)), labels.astype(np.intp)] = 1
+    return Y

@@ -1,0 +1,125 @@
+"""Losses: hand-computed values, fused forms against the long way, extreme logits."""
+
+import numpy as np
+import pytest
+
+from barenet import losses
+from barenet.activations import Identity, ReLU, Sigmoid, Softmax
+from barenet.losses import LOSSES, BinaryCrossEntropy, CrossEntropy, MeanSquaredError
+
+RAISE = {"over": "raise", "invalid": "raise", "divide": "raise"}
+
+
+def test_cross_entropy_by_hand():
+    # Two samples. Sample 0 gives its true class probability 0.5, sample 1 gives 0.25:
+    # L = -(log 0.5 + log 0.25) / 2 = (0.693147 + 1.386294) / 2 = 1.039721
+    a = np.array([[0.5, 0.25, 0.25], [0.5, 0.25, 0.25]])
+    Y = np.array([[1.0, 0, 0], [0, 1.0, 0]])
+    assert CrossEntropy()(a, Y) == pytest.approx((np.log(2) + np.log(4)) / 2)
+
+
+def test_binary_cross_entropy_by_hand():
+    # Elements (a, y): (0.8, 1) -> -log 0.8;  (0.2, 0) -> -log 0.8;
+    #                 (0.5, 1) -> log 2;      (0.9, 0) -> -log 0.1
+    a = np.array([[0.8, 0.2], [0.5, 0.9]])
+    Y = np.array([[1.0, 0.0], [1.0, 0.0]])
+    expected = (-2 * np.log(0.8) + np.log(2) - np.log(0.1)) / 4
+    assert BinaryCrossEntropy()(a, Y) == pytest.approx(expected)
+
+
+def test_mse_by_hand():
+    # errors 1, -2, 0, 3 -> squares 1, 4, 0, 9 -> mean 3.5
+    a = np.array([[1.0, 0.0], [2.0, 3.0]])
+    Y = np.array([[0.0, 2.0], [2.0, 0.0]])
+    assert MeanSquaredError()(a, Y) == 3.5
+    np.testing.assert_allclose(MeanSquaredError().grad(a, Y), 2 * (a - Y) / 4)
+
+
+@pytest.mark.parametrize(
+    ("loss", "activation"), [(CrossEntropy(), Softmax()), (BinaryCrossEntropy(), Sigmoid())]
+)
+def test_fused_forms_equal_the_long_way(loss, activation):
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(6, 4)) * 3
+    Y = np.eye(4)[rng.integers(0, 4, size=6)]
+    a = activation.activate(z)
+    assert loss.fuses_with(activation)
+    assert loss.from_logits(z, Y) == pytest.approx(loss(a, Y), rel=1e-12)
+    long_way = activation.derive(loss.grad(a, Y), z, a)
+    np.testing.assert_allclose(loss.delta(z, a, Y), long_way, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_from_extreme_logits(dtype):
+    big = dtype(1e36) if dtype == np.float32 else dtype(1e300)
+    z = np.array([[1e4, 0, -1e4], [1e4, 1e4, 0], [big, -big, 0]], dtype=dtype)
+    right = np.eye(3, dtype=dtype)[[0, 0, 0]]
+    wrong = np.eye(3, dtype=dtype)[[2, 2, 2]]
+    with np.errstate(**RAISE):
+        a = Softmax().activate(z)
+        assert CrossEntropy().from_logits(z[:1], right[:1]) == 0.0
+        # the true class is 2e4 below the winner: L = 2e4 exactly
+        assert CrossEntropy().from_logits(z[:1], wrong[:1]) == pytest.approx(2e4)
+        # a tie of two: L = log 2
+        assert CrossEntropy().from_logits(z[1:2], right[1:2]) == pytest.approx(np.log(2))
+        assert np.isfinite(CrossEntropy().from_logits(z, wrong))
+        delta = CrossEntropy().delta(z, a, wrong)
+    assert np.isfinite(delta).all()
+    np.testing.assert_array_equal(delta[0], np.array([1, 0, -1], dtype=dtype) / 3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_cross_entropy_from_extreme_logits(dtype):
+    big = 1e36 if dtype == np.float32 else 1e300
+    z = np.array([[1e4, -1e4, 0, big, -big]], dtype=dtype)
+    Y = np.array([[1, 0, 1, 1, 0]], dtype=dtype)
+    with np.errstate(**RAISE):
+        a = Sigmoid().activate(z)
+        # only the middle element costs anything: softplus(0) - 0 = log 2, mean over 5
+        assert BinaryCrossEntropy().from_logits(z, Y) == pytest.approx(np.log(2) / 5)
+        # all wrong: each costs |z|
+        assert BinaryCrossEntropy().from_logits(z[:, :2], 1 - Y[:, :2]) == pytest.approx(1e4)
+        delta = BinaryCrossEntropy().delta(z, a, Y)
+    np.testing.assert_array_equal(a, [[1, 0, 0.5, 1, 0]])
+    np.testing.assert_array_equal(delta, np.array([[0, 0, -0.5, 0, 0]], dtype=dtype) / 5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_probability_losses_survive_exact_zeros_and_ones(dtype):
+    a = np.array([[1.0, 0.0]], dtype=dtype)
+    Y = np.array([[0.0, 1.0]], dtype=dtype)
+    with np.errstate(**RAISE):
+        for loss in (CrossEntropy(), BinaryCrossEntropy()):
+            assert np.isfinite(loss(a, Y)) and loss(a, Y) > 10
+            assert np.isfinite(loss.grad(a, Y)).all()
+
+
+def test_default_loss_follows_the_output_activation():
+    assert isinstance(losses.default_for(Softmax()), CrossEntropy)
+    assert isinstance(losses.default_for(Sigmoid()), BinaryCrossEntropy)
+    assert isinstance(losses.default_for(Identity()), MeanSquaredError)
+    assert isinstance(losses.default_for(ReLU()), MeanSquaredError)
+
+
+def test_fusion_only_for_the_matching_pairs():
+    assert not MeanSquaredError().fuses_with(Softmax())
+    assert not CrossEntropy().fuses_with(Sigmoid())
+    assert not BinaryCrossEntropy().fuses_with(Softmax())
+    with pytest.raises(NotImplementedError):
+        MeanSquaredError().from_logits(np.zeros((1, 1)), np.zeros((1, 1)))
+
+
+def test_registry():
+    assert set(LOSSES) == {"cross_entropy", "binary_cross_entropy", "mse"}
+    assert isinstance(losses.get("mse"), MeanSquaredError)
+    ce = CrossEntropy()
+    assert losses.get(ce) is ce
+    with pytest.raises(ValueError, match=r"unknown loss 'hinge'; expected one of \["):
+        losses.get("hinge")
+
+
+@pytest.mark.parametrize("loss", [CrossEntropy(), BinaryCrossEntropy()])
+def test_probability_targets_must_lie_in_the_unit_interval(loss):
+    with pytest.raises(ValueError, match=r"targets in \[0, 1\]; found 2 at row 1, column 0"):
+        loss.check_targets(np.array([[0.0, 1.0], [2.0, 0.0]]))
+    MeanSquaredError().check_targets(np.array([[-5.0, 7.0]]))  # any value is a fine target

@@ -4,12 +4,22 @@ The post "Building a simple Rust Neural Network from scratch", in Python:
 
     from barenet import DeepNeuralNetwork, Layer, ReLU, Softmax
     model = DeepNeuralNetwork([Layer(784, ReLU()), Layer(10, ReLU()), Layer(10, Softmax())])
-    model.train_model(X, Y, iterations=1000)
+    model.train_model(X, Y, iterations=1000)              # the post: full-batch descent
+    model.fit(X, y, epochs=10, batch_size=128, optimizer="adam")  # mini-batches
 
 This module holds the public API only and imports no optional dependency.
 """
 
-from . import activations, initializers, losses
+from . import (
+    activations,
+    augment,
+    callbacks,
+    initializers,
+    losses,
+    metrics,
+    optimizers,
+    schedules,
+)
 from .activations import (
     ActivationFunction,
     Identity,
@@ -19,9 +29,11 @@ from .activations import (
     Softmax,
     Tanh,
 )
+from .callbacks import History
 from .layers import Layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .network import DeepNeuralNetwork
+from .training import TrainingDivergedError
 
 __version__ = "0.1.0"
 
@@ -30,6 +42,7 @@ __all__ = [
     "BinaryCrossEntropy",
     "CrossEntropy",
     "DeepNeuralNetwork",
+    "History",
     "Identity",
     "Layer",
     "LeakyReLU",
@@ -39,8 +52,14 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "TrainingDivergedError",
     "__version__",
     "activations",
+    "augment",
+    "callbacks",
     "initializers",
     "losses",
+    "metrics",
+    "optimizers",
+    "schedules",
 ]

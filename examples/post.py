@@ -10,20 +10,9 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-
 from barenet import DeepNeuralNetwork, Layer, ReLU, Softmax
 from barenet.datasets import load_mnist
-
-
-def probability_table(probabilities: np.ndarray) -> str:
-    """The post's table: one row per digit with its probability, the winner marked."""
-    best = int(np.argmax(probabilities))
-    rows = [
-        f"  {digit}   {p:8.4f}{'  <-' if digit == best else ''}"
-        for digit, p in enumerate(probabilities)
-    ]
-    return "\n".join(["digit  probability", *rows])
+from barenet.metrics import format_probabilities
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"training accuracy: {model.score(X_train, y_train):.4f}")
     print(f"test accuracy:     {model.score(X_test, y_test):.4f}")
     print(f"\ntest image 0 is a {y_test[0]}; the network says:")
-    print(probability_table(model.predict_proba(X_test[:1])[0]))
+    print(format_probabilities(model.predict_proba(X_test[:1])[0]))
     return 0
 
 

@@ -246,7 +246,7 @@ def test_predict_and_score_for_each_kind_of_output():
 
     regression = DeepNeuralNetwork([Layer(1), Layer(1, "identity")])
     regression.params = {"W1": np.array([[2.0]], np.float32), "b1": np.ones(1, np.float32)}
-    np.testing.assert_allclose(regression.predict(X), [[3.0], [-1.0], [5.0]])
+    np.testing.assert_allclose(regression.predict(X), [3.0, -1.0, 5.0])
     assert regression.score(X, [3.0, -1.0, 5.0]) == pytest.approx(1.0)  # R^2
     # y = [3, -1, 4]: residual sum (5 - 4)^2 = 1; mean 2, total (1 + 9 + 4) = 14 -> R^2 = 13/14
     assert regression.score(X, [3.0, -1.0, 4.0]) == pytest.approx(1 - 1 / 14)

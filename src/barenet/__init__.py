@@ -33,6 +33,7 @@ from .callbacks import History
 from .layers import Layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .network import DeepNeuralNetwork
+from .saving import ModelFileError, load
 from .training import TrainingDivergedError
 
 __version__ = "0.1.0"
@@ -48,6 +49,7 @@ __all__ = [
     "LeakyReLU",
     "Loss",
     "MeanSquaredError",
+    "ModelFileError",
     "ReLU",
     "Sigmoid",
     "Softmax",
@@ -58,6 +60,7 @@ __all__ = [
     "augment",
     "callbacks",
     "initializers",
+    "load",
     "losses",
     "metrics",
     "optimizers",

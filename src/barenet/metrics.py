@@ -457,3 +457,16 @@ def format_confusion_matrix(cm: ArrayLike, *, class_names: Sequence[str] | None 
     names = _names(len(C), class_names)
     rows = [[name, *(int(c) for c in row)] for name, row in zip(names, C, strict=True)]
     return format_table(["true \\ pred", *names], rows)
+
+
+def format_probabilities(proba: ArrayLike) -> str:
+    """The post's probability table for one sample: a row per class, the winner marked.
+
+    Shapes: proba (k,) -> str of k + 2 lines
+    """
+    p = _numbers(proba, "proba")
+    if p.ndim != 1 or p.size == 0:
+        raise ValueError(f"proba must be one sample's probabilities (k,); received shape {p.shape}")
+    best = int(np.argmax(p))
+    rows = [[c, float(v), "<-" if c == best else ""] for c, v in enumerate(p)]
+    return format_table(["class", "probability", ""], rows, float_format=".4f")

@@ -17,6 +17,7 @@ where dz_L, the output delta, comes from the loss (see ``losses.py``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any, NamedTuple
@@ -24,12 +25,13 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from . import initializers, losses, training
+from . import initializers, losses, saving, training
 from .activations import ActivationFunction, Array, Sigmoid, Softmax
 from .callbacks import History
 from .initializers import Initializer
 from .layers import Layer
 from .losses import Loss
+from .metrics import format_table
 
 
 class Step(NamedTuple):
@@ -95,6 +97,7 @@ class DeepNeuralNetwork:
         self.seed = seed
         self.params: dict[str, Array] = {}
         self.stop_training = False  # set by a callback to end fit after this epoch
+        self.training_summary: dict[str, Any] = {}  # set by fit, kept in model files
         self.initialize_params()
 
     @property
@@ -237,15 +240,14 @@ class DeepNeuralNetwork:
         return self.forward(X)
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
-        """Predictions: for a softmax output the class labels (n,); for sigmoid outputs 0/1,
-        as (n,) for one unit (binary) and (n, k) for several (multilabel); else the values."""
+        """Predictions: for a softmax output the class labels (n,); for sigmoid outputs 0/1;
+        else the output values. One output unit gives (n,), several give (n, k)."""
         a = self.forward(X)
         if isinstance(self.output_activation, Softmax):
             return a.argmax(axis=1)
         if isinstance(self.output_activation, Sigmoid):
-            labels = (a >= 0.5).astype(np.int64)
-            return labels[:, 0] if labels.shape[1] == 1 else labels
-        return a
+            a = (a >= 0.5).astype(np.int64)
+        return a[:, 0] if a.shape[1] == 1 else a
 
     def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Accuracy for classifiers (the fraction of samples whose every label is right),
@@ -262,6 +264,27 @@ class DeepNeuralNetwork:
         residual = np.square(Y - a).sum()
         total = np.square(Y - Y.mean(axis=0)).sum()
         return float(1.0 - residual / total) if total > 0 else 0.0
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write this network to a safetensors model file (see ``saving.py``)."""
+        saving.save(self, path)
+
+    def summary(self) -> str:
+        """The architecture as a table: layer, size, activation, parameter count, initializer."""
+        rows: list[list[Any]] = [["0 (input)", self.layers[0].size, "-", 0, "-"]]
+        for l, layer in enumerate(self.layers[1:], start=1):
+            count = self.params[f"W{l}"].size + self.params[f"b{l}"].size
+            init = layer.init or layer.activation_function.default_init
+            act = repr(layer.activation_function)
+            if layer.dropout:
+                act += f" + dropout {layer.dropout:g}"
+            rows.append([l, layer.size, act, count, initializers.name_of(init)])
+        table = format_table(["layer", "size", "activation", "parameters", "initializer"], rows)
+        total = sum(p.size for p in self.params.values())
+        return (
+            f"{table}\n{total} parameters, {self.dtype}, loss {self.loss_function.name}, "
+            f"task {self.task}"
+        )
 
     # ------------------------------------------------------------------ input checks
 

@@ -11,6 +11,7 @@ Left out on purpose: no second "fast" engine. Speed comes from how the one path 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -290,6 +291,7 @@ def fit(
             *progress_callbacks(verbose),
         ],
     )
+    started = time.perf_counter()
     first_epoch = run.restore(resume_from) if resume_from is not None else 0
     for cb in run.callbacks:
         cb.set_run(run)
@@ -305,4 +307,13 @@ def fit(
                 break
     for cb in run.callbacks:
         cb.on_train_end(logs)
+    model.training_summary = {
+        "epochs": len(run.history.epoch),
+        "samples": len(X),
+        "batch_size": run.batch_size,
+        "optimizer": optimizers.serialize(run.optimizer),
+        "seed": model.seed if seed is None else seed,
+        "seconds": round(time.perf_counter() - started, 3),
+        "final": logs,
+    }
     return run.history

@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint demo post data clean
+.PHONY: test lint demo post data bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests examples benchmarks
 	$(VENV)/bin/ruff format --check src tests examples benchmarks
 	$(VENV)/bin/mypy src
+
+# Speed against PyTorch, scikit-learn and plain NumPy; rewrites the speed part of BENCHMARKS.md
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[bench]" torch==2.13.0
+	$(PY) benchmarks/speed.py --runs 3 --write BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

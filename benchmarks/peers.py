@@ -1,0 +1,169 @@
+"""The systems the speed benchmark compares, each training the same MLP the same way.
+
+- ``barenet``: ``DeepNeuralNetwork.fit``, the library under test;
+- ``numpy``: the same math written straightforwardly in NumPy (new arrays everywhere, fancy
+  indexing per batch): the reference barenet must beat by how it is written;
+- ``torch``: idiomatic PyTorch on the CPU (``nn.Sequential``, autograd, ``torch.optim``);
+- ``sklearn``: scikit-learn's ``MLPClassifier`` with its SGD or Adam solver.
+
+Every system: ReLU hidden layers, softmax + cross-entropy, He-normal weights and zero biases
+(scikit-learn uses its own Glorot-style init), float32 (scikit-learn keeps float32 input),
+a new shuffle every epoch, the same seed. ``train`` returns a predict function.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+Predict = Callable[[np.ndarray], np.ndarray]
+
+
+def train_barenet(X, y, sizes, optimizer, lr, batch, epochs, seed) -> Predict:
+    from barenet import DeepNeuralNetwork, Layer, optimizers
+
+    layers = [Layer(sizes[0])] + [Layer(h, "relu") for h in sizes[1:-1]]
+    model = DeepNeuralNetwork([*layers, Layer(sizes[-1], "softmax")], learning_rate=lr, seed=seed)
+    opt = None if optimizer == "gd" else optimizers.get(optimizer, learning_rate=lr)
+    model.fit(
+        X,
+        y,
+        epochs=epochs,
+        batch_size=batch,
+        optimizer=opt,
+        seed=seed,
+        verbose=0,
+        shuffle=batch is not None,
+    )
+    return model.predict
+
+
+def train_numpy(X, y, sizes, optimizer, lr, batch, epochs, seed) -> Predict:
+    """The textbook loop: forward, softmax, backward, update, with nothing reused."""
+    rng = np.random.default_rng(seed)
+    Ws = [
+        rng.normal(0, np.sqrt(2 / i), (i, o)).astype(np.float32)
+        for i, o in itertools.pairwise(sizes)
+    ]
+    bs = [np.zeros(o, np.float32) for o in sizes[1:]]
+    params = [p for pair in zip(Ws, bs, strict=False) for p in pair]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    Y = np.eye(sizes[-1], dtype=np.float32)[y]
+    n, batch, t = len(X), batch or len(X), 0
+
+    def forward(x):
+        acts, zs = [x], []
+        for W, b in zip(Ws[:-1], bs[:-1], strict=False):
+            zs.append(acts[-1] @ W + b)
+            acts.append(np.maximum(zs[-1], 0))
+        z = acts[-1] @ Ws[-1] + bs[-1]
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return acts, zs, e / e.sum(axis=1, keepdims=True)
+
+    for _ in range(epochs):
+        order = rng.permutation(n) if batch < n else np.arange(n)
+        for start in range(0, n, batch):
+            idx = order[start : start + batch]
+            xb, yb = X[idx], Y[idx]
+            acts, zs, p = forward(xb)
+            dz = (p - yb) / len(xb)
+            grads = []
+            for l in range(len(Ws) - 1, -1, -1):
+                grads[:0] = [acts[l].T @ dz, dz.sum(axis=0)]
+                if l > 0:
+                    dz = (dz @ Ws[l].T) * (zs[l - 1] > 0)
+            t += 1
+            for i, (param, g) in enumerate(zip(params, grads, strict=False)):
+                if optimizer == "adam":
+                    m[i] = 0.9 * m[i] + 0.1 * g
+                    v[i] = 0.999 * v[i] + 0.001 * g * g
+                    param -= lr * (m[i] / (1 - 0.9**t)) / (np.sqrt(v[i] / (1 - 0.999**t)) + 1e-8)
+                else:
+                    param -= lr * g
+    return lambda x: forward(x)[2].argmax(axis=1)
+
+
+def train_torch(X, y, sizes, optimizer, lr, batch, epochs, seed) -> Predict:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    modules: list[Any] = []
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
+        linear = nn.Linear(a, b)
+        nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")
+        nn.init.zeros_(linear.bias)
+        modules += [linear] if i == len(sizes) - 2 else [linear, nn.ReLU()]
+    model = nn.Sequential(*modules)
+    opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    n, batch = len(X), batch or len(X)
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=gen) if batch < n else None
+        for start in range(0, n, batch):
+            if order is None:
+                xb, yb = Xt[start : start + batch], yt[start : start + batch]
+            else:
+                idx = order[start : start + batch]
+                xb, yb = Xt[idx], yt[idx]
+            opt.zero_grad(set_to_none=True)
+            nn.functional.cross_entropy(model(xb), yb).backward()
+            opt.step()
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return model(torch.from_numpy(x)).argmax(dim=1).numpy()
+
+    return predict
+
+
+def train_sklearn(X, y, sizes, optimizer, lr, batch, epochs, seed) -> Predict:
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(
+        hidden_layer_sizes=tuple(sizes[1:-1]),
+        activation="relu",
+        solver="adam" if optimizer == "adam" else "sgd",
+        learning_rate_init=lr,
+        momentum=0.0,
+        nesterovs_momentum=False,
+        batch_size=batch or len(X),
+        max_iter=epochs,
+        alpha=0.0,
+        tol=0.0,
+        n_iter_no_change=epochs + 1,
+        shuffle=batch is not None,
+        random_state=seed,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    return clf.predict
+
+
+SYSTEMS: dict[str, Callable[..., Predict]] = {
+    "barenet": train_barenet,
+    "numpy": train_numpy,
+    "torch": train_torch,
+    "sklearn": train_sklearn,
+}
+
+
+def training_flops(sizes: Sequence[int], n_samples: int, epochs: int) -> float:
+    """Multiply-adds x 2 of forward (x @ W), dW (x.T @ dz) and dX (dz @ W.T, not for layer 1)."""
+    per_sample = sum(
+        2 * a * b * (2 if i == 0 else 3) for i, (a, b) in enumerate(itertools.pairwise(sizes))
+    )
+    return float(per_sample) * n_samples * epochs
+
+
+def inference_flops(sizes: Sequence[int], n_samples: int) -> float:
+    return float(sum(2 * a * b for a, b in itertools.pairwise(sizes))) * n_samples

@@ -48,7 +48,7 @@ def barenet(*args, cwd=None, env=None, check=True):
 
 @pytest.fixture(scope="module")
 def model_file(tiny_mnist, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("model") / "tiny.safetensors"
+    out = tmp_path_factory.mktemp("model") / "new-dir" / "tiny.safetensors"  # made by train
     result = barenet(
         "train",
         "--data",

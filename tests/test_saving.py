@@ -225,3 +225,9 @@ def test_a_users_own_activation_cannot_be_saved(tmp_path):
     ):
         model.save(tmp_path / "m.safetensors")
     assert not list(tmp_path.iterdir())
+
+
+def test_saving_into_a_missing_directory_names_it(tmp_path):
+    model, _ = trained()
+    with pytest.raises(FileNotFoundError, match=r"the directory .*nowhere does not exist"):
+        model.save(tmp_path / "nowhere" / "m.safetensors")

@@ -24,6 +24,8 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.part")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: the directory {path.parent} does not exist")
     fd = os.open(tmp, flags, 0o666)  # NOTE: 0o666 lets the umask decide, unlike mkstemp's 0o600
     try:
         with os.fdopen(fd, "wb") as f:

@@ -126,6 +126,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 130
     seconds = model.training_summary["seconds"]
     print(f"trained in {seconds:.1f} s; test accuracy {model.score(X_test, y_test):.4f}")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
     print(f"model saved to {args.out}")
     if args.plots:

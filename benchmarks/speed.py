@@ -159,7 +159,7 @@ def report(results: dict, workloads: list[str], systems: list[str], peak: float,
             head = "| system | training s, median (min–max) |"
             flops = peers.training_flops(sizes, 60000, epochs)
         lines += [
-            head + " vs barenet | test acc. | peak RSS MiB | share of GEMM limit |",
+            head + " their time / barenet's | test acc. | peak RSS MiB | share of GEMM limit |",
             "|" + "---|" * (head.count("|") + 3),
         ]
         for s in systems:

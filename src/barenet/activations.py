@@ -21,10 +21,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._config import Configurable
+
 Array = NDArray[np.floating[Any]]
 
 
-class ActivationFunction:
+class ActivationFunction(Configurable):
     """Base class: subclass it and implement ``activate`` and ``derive``."""
 
     name: str = ""
@@ -41,20 +43,6 @@ class ActivationFunction:
         Shapes: da, z, a (n, h) -> dz (n, h)
         """
         raise NotImplementedError
-
-    def get_config(self) -> dict[str, Any]:
-        """The constructor arguments, so ``type(self)(**config)`` rebuilds this activation."""
-        return {}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.get_config() == other.get_config()
-
-    def __hash__(self) -> int:
-        return hash((type(self), tuple(sorted(self.get_config().items()))))
 
 
 class Identity(ActivationFunction):

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ._config import Configurable
 from .activations import ActivationFunction, Array, Sigmoid, Softmax
 
 
@@ -27,7 +28,7 @@ def _tiny(a: Array) -> Any:
     return np.finfo(a.dtype).tiny
 
 
-class Loss:
+class Loss(Configurable):
     """Base class: ``__call__`` (mean loss), ``grad`` (dL/da), and optionally a fused form."""
 
     name: str = ""
@@ -56,12 +57,6 @@ class Loss:
 
     def check_targets(self, Y: Array) -> None:
         """Raise ValueError when Y holds values this loss cannot take."""
-
-    def get_config(self) -> dict[str, Any]:
-        return {}
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
 
 def _check_unit_interval(loss: Loss, Y: Array) -> None:

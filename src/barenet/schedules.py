@@ -17,8 +17,10 @@ from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
+from ._config import Configurable
 
-class Schedule:
+
+class Schedule(Configurable):
     """Base class: subclass it and implement ``__call__`` (and ``get_config`` for saving)."""
 
     name: str = ""
@@ -26,20 +28,6 @@ class Schedule:
     def __call__(self, step: int) -> float:
         """The learning rate of the update made after ``step`` earlier updates."""
         raise NotImplementedError
-
-    def get_config(self) -> dict[str, Any]:
-        """The constructor arguments, JSON-able, so ``type(self)(**config)`` rebuilds it."""
-        return {}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.get_config() == other.get_config()
-
-    def __hash__(self) -> int:
-        return hash((type(self), tuple(sorted(self.get_config().items()))))
 
 
 class Constant(Schedule):

@@ -43,7 +43,7 @@ import numpy as np
 
 import barenet
 from barenet import DeepNeuralNetwork, Layer
-from barenet.metrics import format_table
+from barenet.reports import format_table
 
 SYSTEMS = ("barenet", "scikit-learn")
 

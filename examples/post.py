@@ -12,7 +12,7 @@ import time
 
 from barenet import DeepNeuralNetwork, Layer, ReLU, Softmax
 from barenet.datasets import load_mnist
-from barenet.metrics import format_probabilities
+from barenet.reports import format_probabilities
 
 
 def main(argv: list[str] | None = None) -> int:

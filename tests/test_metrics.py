@@ -1,4 +1,4 @@
-"""Metrics: hand-worked examples, zero division without warnings, multilabel, the formatters."""
+"""Metrics: hand-worked examples, zero division without warnings, multilabel, the report."""
 
 import warnings
 
@@ -11,9 +11,6 @@ from barenet.metrics import (
     confusion_matrix,
     exact_match_ratio,
     f1_score,
-    format_classification_report,
-    format_confusion_matrix,
-    format_table,
     hamming_loss,
     mean_absolute_error,
     mean_squared_error,
@@ -221,7 +218,7 @@ def test_r2_several_outputs_and_constant_target(strict):
     assert r2_score([0.1, 0.1, 0.1], [0.1, 0.1, 0.3]) == 0.0
 
 
-# ---------------------------------------------------------------------------- report and tables
+# ---------------------------------------------------------------------------- report
 
 
 def test_classification_report_by_hand():
@@ -252,40 +249,6 @@ def test_classification_report_multilabel():
         (5 / 6, 2 / 3, 13 / 18)
     )
     assert micro["support"] == 6  # label occurrences, not rows
-
-
-def test_format_table_exact():
-    text = format_table(["name", "n", "score"], [["a", 1, 0.5], ["bcd", 10, 0.25]])
-    # text column left-aligned, number columns right-aligned, two spaces apart
-    assert text == ("name   n  score\n----  --  -----\na      1  0.500\nbcd   10  0.250")
-    assert format_table(["x"], [[1 / 3]], float_format=".1f") == "  x\n---\n0.3"
-    assert format_table(["a", "b"], []) == "a  b\n-  -"
-
-
-def test_format_confusion_matrix_exact():
-    text = format_confusion_matrix(np.array([[3, 0], [12, 1]]))
-    assert text == (
-        "true \\ pred   0  1\n-----------  --  -\n0             3  0\n1            12  1"
-    )
-    named = format_confusion_matrix([[1, 0], [0, 1]], class_names=["cat", "dog"])
-    assert named.splitlines()[0] == "true \\ pred  cat  dog"
-    assert named.splitlines()[2] == "cat            1    0"
-
-
-def test_format_classification_report_exact():
-    text = format_classification_report(classification_report(Y3_TRUE, Y3_PRED))
-    assert text == (
-        "class      precision  recall     f1  support\n"
-        "---------  ---------  ------  -----  -------\n"
-        "0              0.500   0.500  0.500        2\n"
-        "1              0.500   1.000  0.667        2\n"
-        "2              1.000   0.333  0.500        3\n"
-        "macro avg      0.667   0.611  0.556        7\n"
-        "micro avg      0.571   0.571  0.571        7\n"
-        "accuracy                      0.571        7"
-    )
-    short = format_classification_report(classification_report([0, 1], [0, 1]), digits=1)
-    assert short.splitlines()[2] == "0                1.0     1.0  1.0        1"
 
 
 # ---------------------------------------------------------------------------- input checks
@@ -347,10 +310,6 @@ def test_other_bad_arguments():
         top_k_accuracy([0, 1], [[0.2, 0.3, 0.5]], k=1)
     with pytest.raises(ValueError, match="at least 2 samples"):
         r2_score([1.0], [1.0])
-    with pytest.raises(ValueError, match="row 1 has 1 cells but there are 2 headers"):
-        format_table(["a", "b"], [[1, 2], [3]])
-    with pytest.raises(ValueError, match="square"):
-        format_confusion_matrix([[1, 2, 3]])
 
 
 # ---------------------------------------------------------------------------- scikit-learn

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, datasets, metrics, recipes
+from . import __version__, datasets, metrics, recipes, reports
 from .callbacks import Callback
 from .layers import Layer
 
@@ -144,9 +144,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     n_classes = model.layers[-1].size
     report = metrics.classification_report(y_test, predicted, n_classes=n_classes)
     print(f"accuracy: {metrics.accuracy(y_test, predicted):.4f} on {len(y_test)} test images\n")
-    print(metrics.format_classification_report(report))
+    print(reports.format_classification_report(report))
     print("\nconfusion matrix (rows: true digit, columns: predicted)")
-    print(metrics.format_confusion_matrix(metrics.confusion_matrix(y_test, predicted, n_classes)))
+    print(reports.format_confusion_matrix(metrics.confusion_matrix(y_test, predicted, n_classes)))
     return 0
 
 
@@ -167,7 +167,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     for image in args.images:
         proba = model.predict_proba(preprocess(image)[None, :])[0]
         print(f"{image}: {int(np.argmax(proba))}")
-        print(metrics.format_probabilities(proba))
+        print(reports.format_probabilities(proba))
     return 0
 
 

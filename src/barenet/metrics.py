@@ -13,13 +13,13 @@ values. Conventions, stated once:
 - Empty inputs, NaN and inf are errors. A ratio with a zero denominator (a class never
   predicted or never present) is 0.0, as scikit-learn's ``zero_division=0``, with no warning.
 
-Left out: sample weights, probability-based scores (ROC AUC, log loss: see ``losses.py``) and
-string class names (map them to 0..k-1 first).
+Left out: sample weights, probability-based scores (ROC AUC, log loss: see ``losses.py``),
+string class names (map them to 0..k-1 first) and text output: the tables that lay these
+numbers out for the command line are in ``reports.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -331,7 +331,7 @@ def r2_score(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     return float(np.mean(r2))
 
 
-# ---------------------------------------------------------------------------- reports
+# ---------------------------------------------------------------------------- report
 
 
 def classification_report(
@@ -370,103 +370,3 @@ def classification_report(
             "support": total,
         },
     }
-
-
-def _is_number(cell: object) -> bool:
-    return isinstance(cell, int | float | np.integer | np.floating) and not isinstance(
-        cell, bool | np.bool_
-    )
-
-
-def format_table(
-    headers: Sequence[str], rows: Sequence[Sequence[Any]], *, float_format: str = ".3f"
-) -> str:
-    """An aligned plain-text table: the headers, a rule of dashes, then one line per row.
-
-    Floats are written with ``float_format``, everything else with ``str``. A column whose
-    non-empty cells are all numbers is right-aligned, any other column left-aligned. Columns are
-    two spaces apart and lines carry no trailing spaces.
-
-    Shapes: headers (m,), rows (r, m) -> str of r + 2 lines
-    """
-    rows = [list(row) for row in rows]
-    for i, row in enumerate(rows):
-        if len(row) != len(headers):
-            raise ValueError(
-                f"row {i} has {len(row)} cells but there are {len(headers)} headers; "
-                "every row needs one cell per header"
-            )
-    cells = [
-        [format(c, float_format) if isinstance(c, float | np.floating) else str(c) for c in row]
-        for row in rows
-    ]
-    right = [
-        any(row[j] != "" for row in rows)
-        and all(_is_number(row[j]) for row in rows if row[j] != "")
-        for j in range(len(headers))
-    ]
-    widths = [max([len(str(h)), *(len(row[j]) for row in cells)]) for j, h in enumerate(headers)]
-
-    def line(texts: Sequence[str]) -> str:
-        padded = (
-            t.rjust(w) if r else t.ljust(w) for t, w, r in zip(texts, widths, right, strict=True)
-        )
-        return "  ".join(padded).rstrip()
-
-    rule = ["-" * w for w in widths]
-    return "\n".join([line([str(h) for h in headers]), line(rule), *map(line, cells)])
-
-
-def _names(k: int, class_names: Sequence[str] | None) -> list[str]:
-    if class_names is None:
-        return [str(i) for i in range(k)]
-    if len(class_names) != k:
-        raise ValueError(f"received {len(class_names)} class_names for {k} classes")
-    return [str(name) for name in class_names]
-
-
-def format_classification_report(
-    report: dict[str, Any], *, class_names: Sequence[str] | None = None, digits: int = 3
-) -> str:
-    """The report of ``classification_report`` as a table: one row per class, then the
-    macro and micro averages and the accuracy (in the f1 column, over n_samples)."""
-    names = _names(len(report["support"]), class_names)
-    metrics = ("precision", "recall", "f1")
-    rows: list[list[Any]] = [
-        [name, *(float(report[m][i]) for m in metrics), int(report["support"][i])]
-        for i, name in enumerate(names)
-    ]
-    for average in ("macro", "micro"):
-        summary = report[average]
-        rows.append([f"{average} avg", *(summary[m] for m in metrics), summary["support"]])
-    rows.append(["accuracy", "", "", report["accuracy"], report["n_samples"]])
-    headers = ["class", *metrics, "support"]
-    return format_table(headers, rows, float_format=f".{digits}f")
-
-
-def format_confusion_matrix(cm: ArrayLike, *, class_names: Sequence[str] | None = None) -> str:
-    """A confusion matrix as a table: one row per true class, one column per predicted one.
-
-    Shapes: cm (k, k) -> str of k + 2 lines
-    """
-    C = np.asarray(cm)
-    if C.ndim != 2 or C.shape[0] != C.shape[1] or not np.issubdtype(C.dtype, np.integer):
-        raise ValueError(
-            f"cm must be a square (k, k) matrix of counts; received {C.dtype} of shape {C.shape}"
-        )
-    names = _names(len(C), class_names)
-    rows = [[name, *(int(c) for c in row)] for name, row in zip(names, C, strict=True)]
-    return format_table(["true \\ pred", *names], rows)
-
-
-def format_probabilities(proba: ArrayLike) -> str:
-    """The post's probability table for one sample: a row per class, the winner marked.
-
-    Shapes: proba (k,) -> str of k + 2 lines
-    """
-    p = _numbers(proba, "proba")
-    if p.ndim != 1 or p.size == 0:
-        raise ValueError(f"proba must be one sample's probabilities (k,); received shape {p.shape}")
-    best = int(np.argmax(p))
-    rows = [[c, float(v), "<-" if c == best else ""] for c, v in enumerate(p)]
-    return format_table(["class", "probability", ""], rows, float_format=".4f")

@@ -31,7 +31,7 @@ from .callbacks import History
 from .initializers import Initializer
 from .layers import Layer
 from .losses import Loss
-from .metrics import format_table
+from .reports import format_table
 
 
 class Step(NamedTuple):

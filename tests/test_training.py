@@ -242,3 +242,23 @@ def test_train_model_is_full_batch_gradient_descent():
             b.params[key] -= 0.05 * grad
     for key in a.params:
         np.testing.assert_allclose(a.params[key], b.params[key], rtol=1e-6)
+
+
+def test_a_corrupt_checkpoint_is_refused_with_its_name(tmp_path):
+    import json
+
+    from barenet.checkpoints import CheckpointError
+
+    X, y = blobs()
+    path = tmp_path / "c.npz"
+    mlp().fit(X, y, epochs=1, optimizer="adam", checkpoint=str(path), verbose=0)
+    with np.load(path) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(str(arrays["meta"]))
+    del meta["rng"]
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)
+    with pytest.raises(
+        CheckpointError, match=r"c\.npz: incomplete or corrupt checkpoint \(KeyError"
+    ):
+        mlp().fit(X, y, epochs=2, optimizer="adam", resume_from=str(path), verbose=0)

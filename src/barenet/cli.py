@@ -101,7 +101,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             kwargs["resume_from"] = checkpoint
     full_batch = recipe.batch_size is None
     print(
-        f"training {model} ({recipe.name} recipe, {recipe.epochs} epochs) on {len(X_train)} images"
+        f"training {model} ({recipe.name} recipe, {recipe.epochs} epochs) on {len(X_train)} "
+        f"images; val_* is the {len(X_test)} test images, reported only, never used to choose"
     )
     try:
         history = model.fit(

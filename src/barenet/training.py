@@ -181,17 +181,22 @@ class TrainingRun:
                 found = params[key].shape if key in params else "nothing"
                 raise CheckpointError(f"{path}: {key} should be {value.shape}; found {found}")
             np.copyto(value, params[key])
-        saved = meta["optimizer"]["name"]
-        if saved != self.optimizer.name:
-            raise CheckpointError(
-                f"{path}: written by optimizer {saved!r}, but this fit uses "
-                f"{self.optimizer.name!r}; pass the same optimizer to resume"
-            )
-        self.optimizer.load_state_dict(state)
-        self.rng.bit_generator.state = meta["rng"]
-        self.history.epoch = list(meta["history"]["epoch"])
-        self.history.history = {k: list(v) for k, v in meta["history"]["history"].items()}
-        return int(meta["epochs_done"])
+        try:
+            saved = meta["optimizer"]["name"]
+            if saved != self.optimizer.name:
+                raise CheckpointError(
+                    f"{path}: written by optimizer {saved!r}, but this fit uses "
+                    f"{self.optimizer.name!r}; pass the same optimizer to resume"
+                )
+            self.optimizer.load_state_dict(state)
+            self.rng.bit_generator.state = meta["rng"]
+            self.history.epoch = list(meta["history"]["epoch"])
+            self.history.history = {k: list(v) for k, v in meta["history"]["history"].items()}
+            return int(meta["epochs_done"])
+        except (KeyError, TypeError, ValueError) as err:
+            if isinstance(err, CheckpointError):
+                raise
+            raise CheckpointError(f"{path}: incomplete or corrupt checkpoint ({err!r})") from None
 
 
 def _split_validation(

@@ -155,3 +155,49 @@ def test_resume_continues_from_the_checkpoint(tiny_mnist, tmp_path):
 def test_data_path(tmp_path):
     out = barenet("data", "path", env={"BARENET_DATA": str(tmp_path)}).stdout
     assert out.strip() == str(tmp_path)
+
+
+def test_ctrl_c_during_train_saves_the_checkpoint_and_exits_130(tiny_mnist, tmp_path):
+    import signal
+    import time
+
+    ckpt = tmp_path / "ckpt"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "barenet", "train", "--data", str(tiny_mnist), "--layers",
+         "784,16,10", "--epochs", "100000", "--checkpoint-dir", str(ckpt),
+         "--out", str(tmp_path / "m.safetensors")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not (ckpt / "checkpoint.npz").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)  # let it be inside a later epoch
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert f"the last completed epoch is in {ckpt / 'checkpoint.npz'}" in err
+    assert "continue with --resume" in err and "Traceback" not in err
+    assert not (tmp_path / "m.safetensors").exists()
+    assert sorted(p.name for p in ckpt.iterdir()) == ["checkpoint.npz"]  # no temp file left
+
+
+@pytest.mark.mnist
+def test_the_main_job_on_real_mnist_with_one_epoch(mnist, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "BARENET_DATA"}
+    result = subprocess.run(
+        [sys.executable, "-m", "barenet", "train", "--epochs", "1",
+         "--out", str(tmp_path / "model.safetensors"), "--plots", str(tmp_path / "plots")],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    accuracy = float(result.stdout.split("test accuracy ")[1].split()[0])
+    assert accuracy > 0.95
+    assert len(list((tmp_path / "plots").glob("*.png"))) == 5
+    info = subprocess.run(
+        [sys.executable, "-m", "barenet", "info", str(tmp_path / "model.safetensors")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert "784" in info.stdout and "epochs: 1" in info.stdout

@@ -161,22 +161,29 @@ def test_ctrl_c_during_train_saves_the_checkpoint_and_exits_130(tiny_mnist, tmp_
     import signal
     import time
 
+    def default_sigint():
+        # NOTE: a shell starts background jobs (CI may be one) with SIGINT ignored, and Python
+        # then installs no KeyboardInterrupt handler; give the child the default disposition.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
     ckpt = tmp_path / "ckpt"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "barenet", "train", "--data", str(tiny_mnist), "--layers",
-         "784,16,10", "--epochs", "100000", "--checkpoint-dir", str(ckpt),
-         "--out", str(tmp_path / "m.safetensors")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while not (ckpt / "checkpoint.npz").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.2)  # let it be inside a later epoch
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, (out, err)
-    assert f"the last completed epoch is in {ckpt / 'checkpoint.npz'}" in err
-    assert "continue with --resume" in err and "Traceback" not in err
+    with open(tmp_path / "out.txt", "w") as out, open(tmp_path / "err.txt", "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "barenet", "train", "--data", str(tiny_mnist), "--layers",
+             "784,16,10", "--epochs", "100000", "--checkpoint-dir", str(ckpt),
+             "--out", str(tmp_path / "m.safetensors")],
+            stdout=out, stderr=err, preexec_fn=default_sigint,
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        while not (ckpt / "checkpoint.npz").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)  # let it be inside a later epoch
+        proc.send_signal(signal.SIGINT)
+        returncode = proc.wait(timeout=60)
+    stderr = (tmp_path / "err.txt").read_text()
+    assert returncode == 130, stderr[-2000:]
+    assert f"the last completed epoch is in {ckpt / 'checkpoint.npz'}" in stderr
+    assert "continue with --resume" in stderr and "Traceback" not in stderr
     assert not (tmp_path / "m.safetensors").exists()
     assert sorted(p.name for p in ckpt.iterdir()) == ["checkpoint.npz"]  # no temp file left
 

@@ -336,3 +336,12 @@ def test_nan_or_inf_in_x_or_y_names_the_row_and_column(bad):
         model.loss(np.zeros((3, 4)), [0, 1, bad])
     for key, value in before.items():  # nothing was updated
         np.testing.assert_array_equal(model.params[key], value)
+
+
+def test_unaligned_input_is_copied_to_an_aligned_array():
+    raw = np.zeros(4 * 12 + 1, dtype=np.uint8)
+    X = np.frombuffer(raw.data, dtype=np.float32, count=12, offset=1).reshape(3, 4)
+    assert not X.flags.aligned
+    model = post_net()
+    assert model._check_X(X).flags.aligned
+    np.testing.assert_array_equal(model.forward(X), model.forward(np.zeros((3, 4))))

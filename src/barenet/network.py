@@ -294,6 +294,8 @@ class DeepNeuralNetwork:
             X = np.ascontiguousarray(X, dtype=self.dtype)
         except (TypeError, ValueError) as err:
             raise ValueError(f"X must be a numeric array; {err}") from None
+        if not X.flags.aligned:  # NOTE: e.g. arrays sent to a Dask worker; take() crawls on them
+            X = X.copy()
         d = self.layers[0].size
         if X.ndim != 2:
             hint = " (for one sample use X.reshape(1, -1))" if X.ndim == 1 else ""

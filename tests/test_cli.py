@@ -208,3 +208,10 @@ def test_the_main_job_on_real_mnist_with_one_epoch(mnist, tmp_path):
         timeout=120,
     )
     assert "784" in info.stdout and "epochs: 1" in info.stdout
+
+
+def test_serve_is_a_command():
+    result = barenet("serve", "--help")
+    assert "--host" in result.stdout and "--port" in result.stdout
+    missing = barenet("serve", "/nonexistent/model.safetensors", check=False)
+    assert missing.returncode == 1 and "no such model file" in missing.stderr

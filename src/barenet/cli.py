@@ -4,6 +4,7 @@
     barenet evaluate MODEL [--data DIR]
     barenet predict MODEL IMAGE... | --csv test.csv --out submission.csv
     barenet info MODEL
+    barenet serve MODEL [--host 127.0.0.1] [--port 8000]
     barenet data fetch|info|path
 
 Errors print one line, ``error: <command>: <why>``, and exit 1; usage errors exit 2; Ctrl-C
@@ -183,6 +184,13 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .web import serve
+
+    serve(args.model, host=args.host, port=args.port)
+    return 0
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     if args.action == "path":
         env = os.environ.get("BARENET_DATA")
@@ -228,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="a model file's architecture and training")
     info.add_argument("model")
     info.set_defaults(func=cmd_info)
+
+    serve = commands.add_parser("serve", help="a web page to draw digits for the model to read")
+    serve.add_argument("model")
+    serve.add_argument("--host", default="127.0.0.1", help="default: this machine only")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
 
     data = commands.add_parser("data", help="MNIST in the cache: fetch, info, path")
     data.add_argument("action", choices=["fetch", "info", "path"])

@@ -291,21 +291,21 @@ class DeepNeuralNetwork:
     def _check_X(self, X: ArrayLike) -> Array:
         """X as a C-contiguous array of the network's dtype, or a ValueError saying why not."""
         try:
-            X = np.ascontiguousarray(X, dtype=self.dtype)
+            A: Array = np.ascontiguousarray(X, dtype=self.dtype)
         except (TypeError, ValueError) as err:
             raise ValueError(f"X must be a numeric array; {err}") from None
-        if not X.flags.aligned:  # NOTE: e.g. arrays sent to a Dask worker; take() crawls on them
-            X = X.copy()
+        if not A.flags.aligned:  # NOTE: e.g. arrays sent to a Dask worker; take() crawls on them
+            A = A.copy()
         d = self.layers[0].size
-        if X.ndim != 2:
-            hint = " (for one sample use X.reshape(1, -1))" if X.ndim == 1 else ""
-            raise ValueError(f"X must be 2-D (n, {d}); received shape {X.shape}{hint}")
-        if X.shape[1] != d:
+        if A.ndim != 2:
+            hint = " (for one sample use X.reshape(1, -1))" if A.ndim == 1 else ""
+            raise ValueError(f"X must be 2-D (n, {d}); received shape {A.shape}{hint}")
+        if A.shape[1] != d:
             raise ValueError(
-                f"X has {X.shape[1]} features per sample, but the input layer expects {d}"
+                f"X has {A.shape[1]} features per sample, but the input layer expects {d}"
             )
-        _check_finite("X", X)
-        return X
+        _check_finite("X", A)
+        return A
 
     def _check_XY(self, X: ArrayLike, Y: ArrayLike) -> tuple[Array, Array]:
         """X checked as in ``_check_X``; Y as an (n, k) array of the network's dtype.

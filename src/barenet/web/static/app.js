@@ -1,0 +1,233 @@
+// The draw-a-digit page: draw with Pointer Events, POST the canvas as a PNG, show the answer.
+// Plain JavaScript, no build step, nothing loaded from elsewhere.
+"use strict";
+
+const canvas = document.getElementById("canvas");
+const ctx = canvas.getContext("2d");
+const preview = document.getElementById("preview");
+const label = document.getElementById("label");
+const bars = document.getElementById("probabilities");
+const hidden = document.getElementById("hidden");
+const architecture = document.getElementById("architecture");
+const statusLine = document.getElementById("status");
+
+const DEBOUNCE_MS = 120;
+let drawing = false;
+let dirty = false; // something drawn since the last Clear
+let last = null;
+let timer = null;
+let sequence = 0; // answers to older requests than the newest shown are dropped
+let shown = 0;
+
+function resetCanvas() {
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.strokeStyle = "#000";
+  ctx.fillStyle = "#000";
+  ctx.lineWidth = canvas.width / 14; // a thick round pen, as MNIST's strokes are thick
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+}
+
+function point(event) {
+  const rect = canvas.getBoundingClientRect();
+  return {
+    x: ((event.clientX - rect.left) * canvas.width) / rect.width,
+    y: ((event.clientY - rect.top) * canvas.height) / rect.height,
+  };
+}
+
+canvas.addEventListener("pointerdown", (event) => {
+  event.preventDefault();
+  canvas.setPointerCapture(event.pointerId);
+  drawing = true;
+  dirty = true;
+  last = point(event);
+  ctx.beginPath();
+  ctx.arc(last.x, last.y, ctx.lineWidth / 2, 0, 2 * Math.PI);
+  ctx.fill();
+  schedule();
+});
+
+canvas.addEventListener("pointermove", (event) => {
+  if (!drawing) return;
+  event.preventDefault();
+  const p = point(event);
+  ctx.beginPath();
+  ctx.moveTo(last.x, last.y);
+  ctx.lineTo(p.x, p.y);
+  ctx.stroke();
+  last = p;
+  schedule();
+});
+
+function stop() {
+  if (!drawing) return;
+  drawing = false;
+  clearTimeout(timer);
+  predict();
+}
+canvas.addEventListener("pointerup", stop);
+canvas.addEventListener("pointercancel", stop);
+
+function schedule() {
+  clearTimeout(timer);
+  timer = setTimeout(predict, DEBOUNCE_MS);
+}
+
+async function predict() {
+  if (!dirty) return;
+  const id = ++sequence;
+  try {
+    const response = await fetch("api/predict", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ image: canvas.toDataURL("image/png") }),
+    });
+    const data = await response.json();
+    if (id < shown || !dirty) return;
+    shown = id;
+    if (!response.ok) {
+      statusLine.textContent = data.error || `error ${response.status}`;
+      return;
+    }
+    statusLine.textContent = "";
+    render(data);
+  } catch (error) {
+    statusLine.textContent = `the server did not answer (${error})`;
+  }
+}
+
+function render(data) {
+  label.textContent = String(data.label);
+  drawPreview(data.input);
+  const top = data.label;
+  data.probabilities.forEach((p, digit) => {
+    const bar = bars.children[digit];
+    if (!bar) return;
+    bar.dataset.probability = p.toFixed(6);
+    bar.title = `${digit}: ${(100 * p).toFixed(1)}%`;
+    bar.querySelector(".fill").style.height = `${(100 * p).toFixed(1)}%`;
+    bar.classList.toggle("top", digit === top);
+  });
+  data.hidden.forEach((activations, l) => {
+    const grid = hidden.querySelectorAll(".grid")[l];
+    if (!grid) return;
+    let scale = 0;
+    for (const a of activations) scale = Math.max(scale, Math.abs(a));
+    activations.forEach((a, i) => {
+      const unit = grid.children[i];
+      const v = scale > 0 ? Math.round((255 * Math.abs(a)) / scale) : 0;
+      unit.style.background = a < 0 ? `rgb(0, 0, ${v})` : `rgb(${v}, ${v}, ${v})`;
+      unit.title = `unit ${i}: ${a.toFixed(3)}`;
+    });
+  });
+}
+
+function drawPreview(input) {
+  const pctx = preview.getContext("2d");
+  const image = pctx.createImageData(28, 28);
+  input.forEach((v, i) => {
+    const g = Math.round(255 * v); // white ink on black, as the network reads it
+    image.data.set([g, g, g, 255], 4 * i);
+  });
+  pctx.putImageData(image, 0, 0);
+}
+
+function clearAll() {
+  clearTimeout(timer);
+  dirty = false;
+  shown = ++sequence;
+  resetCanvas();
+  label.textContent = "";
+  statusLine.textContent = "";
+  preview.getContext("2d").clearRect(0, 0, 28, 28);
+  for (const bar of bars.children) {
+    bar.dataset.probability = "0";
+    bar.classList.remove("top");
+    bar.querySelector(".fill").style.height = "0%";
+  }
+  for (const unit of hidden.querySelectorAll(".unit")) unit.style.background = "";
+}
+document.getElementById("clear").addEventListener("click", clearAll);
+
+function buildBars(count) {
+  bars.replaceChildren();
+  for (let digit = 0; digit < count; digit++) {
+    const bar = document.createElement("div");
+    bar.className = "bar";
+    bar.dataset.digit = String(digit);
+    bar.dataset.probability = "0";
+    const fill = document.createElement("div");
+    fill.className = "fill";
+    const name = document.createElement("div");
+    name.className = "digit";
+    name.textContent = String(digit);
+    bar.append(fill, name);
+    bars.append(bar);
+  }
+}
+
+function cell(tag, text) {
+  const element = document.createElement(tag);
+  element.textContent = text;
+  return element;
+}
+
+function buildModel(info) {
+  const table = document.createElement("table");
+  const head = table.createTHead().insertRow();
+  for (const name of ["layer", "kind", "size", "activation", "parameters"]) {
+    head.append(cell("th", name));
+  }
+  const body = table.createTBody();
+  for (const layer of info.layers) {
+    const row = body.insertRow();
+    const activation = layer.activation
+      ? layer.activation + (layer.dropout ? ` + dropout ${layer.dropout}` : "")
+      : "-";
+    for (const text of [layer.index, layer.kind, layer.size, activation, layer.parameters]) {
+      row.append(cell("td", String(text)));
+    }
+  }
+  const note = cell("div", `${info.parameters} parameters, ${info.dtype}, loss ${info.loss}`);
+  note.className = "note";
+  architecture.replaceChildren(table, note);
+  const training = info.training || {};
+  const keys = Object.keys(training);
+  if (keys.length) {
+    const summary = keys.map((k) => `${k}: ${JSON.stringify(training[k])}`).join(", ");
+    const more = cell("div", `training: ${summary}`);
+    more.className = "note";
+    architecture.append(more);
+  }
+
+  hidden.replaceChildren();
+  for (const layer of info.layers.filter((l) => l.kind === "hidden")) {
+    const box = document.createElement("div");
+    box.className = "layer";
+    box.append(cell("div", `layer ${layer.index}: ${layer.size} ${layer.activation} units`));
+    box.firstChild.className = "caption";
+    const grid = document.createElement("div");
+    grid.className = "grid";
+    grid.style.gridTemplateColumns = `repeat(${Math.ceil(Math.sqrt(layer.size))}, 12px)`;
+    for (let i = 0; i < layer.size; i++) {
+      const unit = document.createElement("div");
+      unit.className = "unit";
+      grid.append(unit);
+    }
+    box.append(grid);
+    hidden.append(box);
+  }
+  const output = info.layers[info.layers.length - 1];
+  buildBars(output.size);
+}
+
+resetCanvas();
+buildBars(10);
+fetch("api/model")
+  .then((response) => response.json())
+  .then(buildModel)
+  .catch((error) => {
+    statusLine.textContent = `could not read the model (${error})`;
+  });

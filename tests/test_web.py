@@ -1,0 +1,311 @@
+"""The draw-a-digit server (barenet.web): the API, its refusals, the page, with TestClient."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+
+import numpy as np
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("httpx")
+pytest.importorskip("PIL")
+pytest.importorskip("safetensors")
+
+from starlette.testclient import TestClient
+
+import barenet
+from barenet import DeepNeuralNetwork, Layer
+from barenet.images import preprocess, to_png
+from barenet.web import MAX_BODY, create_app, is_local_host
+
+BASE = "http://localhost"
+
+
+def seven() -> np.ndarray:
+    """An MNIST-like 7: white ink on black. Shapes: -> (28, 28) float32."""
+    x = np.zeros((28, 28), dtype=np.float32)
+    x[6:9, 7:21] = 1.0
+    for r in range(9, 23):
+        c = 20 - (r - 9) // 2
+        x[r, c - 1 : c + 2] = 1.0
+    return x
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    net = DeepNeuralNetwork([Layer(784), Layer(16, "relu"), Layer(10, "softmax")], seed=3)
+    path = tmp_path_factory.mktemp("web") / "model.safetensors"
+    net.save(path)
+    return barenet.load(path)
+
+
+@pytest.fixture(scope="module")
+def client(model):
+    with TestClient(create_app(model), base_url=BASE) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def png(tmp_path_factory) -> bytes:
+    path = tmp_path_factory.mktemp("png") / "seven.png"
+    to_png(seven(), path, scale=4)
+    return path.read_bytes()
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def canvas_png(ink: bool = True) -> bytes:
+    """A 280x280 RGBA canvas as the page sends it: black ink on white (or blank)."""
+    from PIL import Image
+
+    a = np.full((280, 280, 4), 255, dtype=np.uint8)
+    if ink:
+        big = np.kron(seven(), np.ones((10, 10))) > 0.5
+        a[big, :3] = 0
+    buf = io.BytesIO()
+    Image.fromarray(a, "RGBA").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def assert_error(response, status: int, pattern: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    message = response.json()["error"]
+    assert re.search(pattern, message, re.IGNORECASE), message
+
+
+def check_prediction(body: dict, model, x: np.ndarray) -> None:
+    assert set(body) == {"label", "probabilities", "input", "hidden"}
+    assert body["label"] == int(model.predict(x[None, :])[0])
+    expected = model.predict_proba(x[None, :])[0]
+    np.testing.assert_allclose(body["probabilities"], expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(body["input"], x, atol=1e-4)
+    _, cache = model._forward(x[None, :].astype(model.dtype))
+    assert len(body["hidden"]) == 1
+    np.testing.assert_allclose(body["hidden"][0], cache[0].a[0], atol=1e-4)
+
+
+# ------------------------------------------------------------------------------- good requests
+
+
+def test_pixels_request_gives_the_models_prediction(client, model):
+    x = seven().reshape(-1)
+    response = client.post("/api/predict", json={"pixels": x.tolist()})
+    assert response.status_code == 200, response.text
+    check_prediction(response.json(), model, x)
+
+
+@pytest.mark.parametrize("prefix", ["", "data:image/png;base64,"])
+def test_image_request_is_preprocessed_like_barenet_predict(client, model, png, prefix):
+    response = client.post("/api/predict", json={"image": prefix + b64(png)})
+    assert response.status_code == 200, response.text
+    check_prediction(response.json(), model, preprocess(png))
+
+
+def test_a_canvas_drawing_black_on_white_is_inverted_and_centered(client, model):
+    data = canvas_png()
+    response = client.post("/api/predict", json={"image": "data:image/png;base64," + b64(data)})
+    assert response.status_code == 200, response.text
+    x = preprocess(data)
+    check_prediction(response.json(), model, x)
+    assert x.reshape(28, 28)[0].max() == 0  # light ink on black, with a margin, as in MNIST
+
+
+def test_model_endpoint_describes_the_architecture(client, model):
+    info = client.get("/api/model").json()
+    assert [layer["size"] for layer in info["layers"]] == [784, 16, 10]
+    assert [layer.get("activation") for layer in info["layers"]] == [None, "relu", "softmax"]
+    assert [layer["kind"] for layer in info["layers"]] == ["input", "hidden", "output"]
+    assert [layer["parameters"] for layer in info["layers"]] == [0, 784 * 16 + 16, 16 * 10 + 10]
+    assert info["parameters"] == sum(p.size for p in model.params.values())
+    assert info["dtype"] == "float32"
+    assert isinstance(info["training"], dict)
+
+
+# -------------------------------------------------------------------------------- bad requests
+
+PIXELS = [0.5] * 784
+
+
+@pytest.mark.parametrize(
+    ("body", "pattern"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"", "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b"{}", "exactly one key"),
+        (json.dumps({"pixels": PIXELS, "image": "x"}).encode(), "exactly one key"),
+        (json.dumps({"pixel": PIXELS}).encode(), "exactly one key"),
+        (json.dumps({"pixels": "0.5"}).encode(), "must be a list"),
+        (json.dumps({"pixels": [0.5] * 783}).encode(), "784 numbers.*783"),
+        (json.dumps({"pixels": [0.5] * 785}).encode(), "785"),
+        (json.dumps({"pixels": ["0.5"] * 784}).encode(), r"\[0\] must be a number"),
+        (json.dumps({"pixels": [True] * 784}).encode(), "must be a number"),
+        (json.dumps({"pixels": [[0.5]] * 784}).encode(), "must be a number"),
+        (json.dumps({"pixels": [None] * 784}).encode(), "must be a number"),
+        (json.dumps({"pixels": [*PIXELS[:-1], 1.5]}).encode(), r"\[783\].*\[0, 1\]"),
+        (json.dumps({"pixels": [-0.1, *PIXELS[1:]]}).encode(), r"\[0\].*\[0, 1\]"),
+        (json.dumps({"pixels": [*PIXELS[:-1], 1e400]}).encode(), r"\[0, 1\]"),
+        (b'{"pixels": [NaN' + b", 0.5" * 783 + b"]}", "NaN"),
+        (b'{"pixels": [Infinity' + b", 0.5" * 783 + b"]}", "Infinity"),
+        (b'{"pixels": [-Infinity' + b", 0.5" * 783 + b"]}", "Infinity"),
+        (json.dumps({"pixels": [0.0] * 784}).encode(), "blank"),
+        (json.dumps({"image": 42}).encode(), "base64 PNG string"),
+        (json.dumps({"image": "not base64!"}).encode(), "not valid base64"),
+        (json.dumps({"image": ""}).encode(), "empty"),
+        (json.dumps({"image": "data:image/png,abc"}).encode(), "base64"),
+        (json.dumps({"image": b64(b"GIF89a but not really")}).encode(), "not a readable image"),
+        (json.dumps({"image": b64(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)}).encode(), "readable"),
+        (json.dumps({"image": b64(canvas_png(ink=False))}).encode(), "blank"),
+    ],
+)
+def test_bad_requests_get_400_with_a_json_error(client, body, pattern):
+    response = client.post(
+        "/api/predict", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert_error(response, 400, pattern)
+    assert client.get("/api/model").status_code == 200  # still serving
+
+
+def test_truncated_png_is_refused(client, png):
+    response = client.post("/api/predict", json={"image": b64(png[: len(png) // 2])})
+    assert_error(response, 400, "not a readable image")
+
+
+def test_a_huge_canvas_in_a_small_png_is_refused_before_decoding(client):
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("1", (5000, 10), 1).save(buf, format="PNG")
+    response = client.post("/api/predict", json={"image": b64(buf.getvalue())})
+    assert_error(response, 400, "5000x10 pixels")
+
+
+def test_a_body_over_1_mib_gets_413(client):
+    body = b'{"pixels": [' + b"0.5, " * (MAX_BODY // 5) + b"0.5]}"
+    assert_error(client.post("/api/predict", content=body), 413, "at most")
+
+
+def test_a_chunked_body_without_content_length_is_capped_while_streaming(client):
+    def chunks():
+        yield b'{"pixels": ['
+        for _ in range(300):
+            yield b"0.5, " * 1000
+
+    response = client.post("/api/predict", content=chunks())
+    assert "content-length" not in {k.lower() for k in response.request.headers}
+    assert_error(response, 413, "over")
+    assert client.get("/api/model").status_code == 200
+
+
+def test_a_lying_content_length_is_refused(client):
+    response = client.post("/api/predict", content=b"{}", headers={"Content-Length": "abc"})
+    assert response.status_code == 400
+
+
+def test_unknown_paths_and_methods_answer_json(client):
+    assert_error(client.get("/api/predict"), 405, "not allowed")
+    assert_error(client.get("/etc/passwd"), 404, "not found")
+
+
+def test_the_server_keeps_answering_after_bad_requests(client, model):
+    for body in (b"{", b"[]", b'{"pixels": [NaN]}', b"x" * (MAX_BODY + 1)):
+        assert client.post("/api/predict", content=body).status_code in (400, 413)
+    x = seven().reshape(-1)
+    response = client.post("/api/predict", json={"pixels": x.tolist()})
+    assert response.status_code == 200
+    assert response.json()["label"] == int(model.predict(x[None])[0])
+
+
+# ------------------------------------------------------------------------------- DNS rebinding
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["localhost", "localhost:8000", "127.0.0.1", "127.0.0.1:5", "[::1]", "[::1]:8000", "LOCALHOST"],
+)
+def test_local_host_headers_are_answered(model, host):
+    with TestClient(create_app(model), base_url=BASE) as c:
+        assert c.get("/api/model", headers={"Host": host}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example",
+        "evil.example:8000",
+        "localhost.evil.example",
+        "127.0.0.2",
+        "[::2]",
+        "[::1]x",
+        "localhost:80:80",
+        "",
+        "0.0.0.0",
+    ],
+)
+def test_foreign_host_headers_are_refused(model, host):
+    with TestClient(create_app(model), base_url=BASE) as c:
+        response = c.post(
+            "/api/predict", json={"pixels": seven().reshape(-1).tolist()}, headers={"Host": host}
+        )
+        assert_error(response, 421, "refused")
+        assert c.get("/").status_code == 200  # and keeps serving local requests
+
+
+def test_is_local_host_matches_only_loopback_names():
+    assert is_local_host("127.0.0.1:8000") and is_local_host("[::1]")
+    assert not is_local_host("127.0.0.1.nip.io") and not is_local_host("[::1]:80a")
+
+
+def test_without_local_only_any_host_is_answered(model):
+    with TestClient(create_app(model, local_only=False), base_url="http://192.0.2.7") as c:
+        assert c.get("/api/model").status_code == 200
+
+
+def test_a_model_not_reading_784_pixels_is_refused():
+    net = DeepNeuralNetwork([Layer(4), Layer(3, "softmax")], seed=0)
+    with pytest.raises(ValueError, match="784"):
+        create_app(net)
+
+
+# ------------------------------------------------------------------------------------ the page
+
+
+def test_the_page_has_the_element_ids_and_loads_nothing_from_the_internet(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    html = page.text
+    for element in ("canvas", "clear", "preview", "label", "probabilities", "hidden"):
+        assert f'id="{element}"' in html
+    assert 'id="architecture"' in html
+    assets = re.findall(r'(?:src|href)="(?!data:)([^"]+)"', html)
+    assert sorted(assets) == ["app.js", "style.css"]
+    texts = [html]
+    for asset in assets:
+        response = client.get("/" + asset)
+        assert response.status_code == 200
+        texts.append(response.text)
+    assert "text/javascript" in client.get("/app.js").headers["content-type"]
+    for text in texts:
+        assert "http://" not in text and "https://" not in text
+        assert "//cdn" not in text and "@import" not in text
+    js = texts[assets.index("app.js") + 1]
+    for needed in (
+        "pointerdown",
+        "pointermove",
+        "pointerup",
+        "api/predict",
+        "api/model",
+        "toDataURL",
+        "data-digit" if "data-digit" in js else "dataset.digit",
+    ):
+        assert needed in js

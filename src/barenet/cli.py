@@ -1,8 +1,9 @@
-"""The ``barenet`` command: train, evaluate, predict, info and data, without writing Python.
+"""The ``barenet`` command: train, evaluate, predict, explain, info, serve and data.
 
     barenet train [--post] [--layers 784,256:relu,10:softmax] [--epochs N] ... [--out FILE]
     barenet evaluate MODEL [--data DIR]
     barenet predict MODEL IMAGE... | --csv test.csv --out submission.csv
+    barenet explain MODEL IMAGE
     barenet info MODEL
     barenet serve MODEL [--host 127.0.0.1] [--port 8000]
     barenet data fetch|info|path
@@ -173,6 +174,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    model = _load_model(args.model)
+    from .images import preprocess
+
+    print(model.explain(preprocess(args.image)))
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     model = _load_model(args.model)
     print(f"{args.model} ({os.path.getsize(args.model)} bytes)")
@@ -232,6 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--csv", help="a Kaggle test.csv to predict")
     predict.add_argument("--out", help="the submission file to write (with --csv)")
     predict.set_defaults(func=cmd_predict)
+
+    explain = commands.add_parser("explain", help="one image's trip through the network")
+    explain.add_argument("model")
+    explain.add_argument("image")
+    explain.set_defaults(func=cmd_explain)
 
     info = commands.add_parser("info", help="a model file's architecture and training")
     info.add_argument("model")

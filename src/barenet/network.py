@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from itertools import pairwise
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
@@ -32,6 +32,9 @@ from .initializers import Initializer
 from .layers import Layer
 from .losses import Loss
 from .reports import format_table
+
+if TYPE_CHECKING:
+    from .explain import Explanation
 
 
 class Step(NamedTuple):
@@ -285,6 +288,12 @@ class DeepNeuralNetwork:
             f"{table}\n{total} parameters, {self.dtype}, loss {self.loss_function.name}, "
             f"task {self.task}"
         )
+
+    def explain(self, X_one: ArrayLike) -> Explanation:
+        """One sample's trip through the network: each layer's z and a, top units, output."""
+        from .explain import explain
+
+        return explain(self, X_one)
 
     # ------------------------------------------------------------------ input checks
 

@@ -231,3 +231,19 @@ def test_saving_into_a_missing_directory_names_it(tmp_path):
     model, _ = trained()
     with pytest.raises(FileNotFoundError, match=r"the directory .*nowhere does not exist"):
         model.save(tmp_path / "nowhere" / "m.safetensors")
+
+
+def test_a_header_length_whose_first_byte_looks_like_pickle_still_loads(tmp_path):
+    # The header length is little-endian: a length of 256 * m + 128 starts with 0x80, the
+    # first byte of a pickle. Pad a real file's JSON header (safetensors pads with spaces)
+    # to such a length and check it still loads.
+    model, X = trained()
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    data = path.read_bytes()
+    (n,) = struct.unpack("<Q", data[:8])
+    header, body = data[8 : 8 + n].rstrip(b" "), data[8 + n :]
+    padded = 256 * (len(header) // 256 + 1) + 128
+    path.write_bytes(struct.pack("<Q", padded) + header.ljust(padded, b" ") + body)
+    assert path.read_bytes()[:1] == b"\x80"
+    np.testing.assert_array_equal(barenet.load(path).predict_proba(X), model.predict_proba(X))

@@ -117,10 +117,14 @@ def _refuse_foreign(path: Path, head: bytes) -> None:
 
 def _read_header(path: Path, data: bytes) -> tuple[dict[str, Any], int]:
     """The safetensors JSON header and where the tensor bytes start, both checked."""
-    _refuse_foreign(path, data[:8])
     if len(data) < 8:
+        _refuse_foreign(path, data)
         raise ModelFileError(f"{path}: truncated ({len(data)} bytes; a header needs 8 or more)")
     (n,) = struct.unpack("<Q", data[:8])
+    # NOTE: a valid header's length can start with any byte (0x80 too, like a pickle), so the
+    # common wrong files are named only when the length and the "{" do not make a header
+    if n > min(len(data) - 8, _MAX_HEADER) or data[8:9] != b"{":
+        _refuse_foreign(path, data[:8])
     if n > min(len(data) - 8, _MAX_HEADER):
         raise ModelFileError(
             f"{path}: the header claims {n} bytes but the file holds {len(data) - 8} after "

@@ -35,8 +35,8 @@ post: $(STAMP)
 	$(PY) examples/post.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests examples benchmarks
-	$(VENV)/bin/ruff format --check src tests examples benchmarks
+	$(VENV)/bin/ruff check src tests examples benchmarks docs/make_figures.py
+	$(VENV)/bin/ruff format --check src tests examples benchmarks docs/make_figures.py
 	$(VENV)/bin/mypy src
 
 # Speed against PyTorch, scikit-learn and plain NumPy; rewrites the speed part of BENCHMARKS.md

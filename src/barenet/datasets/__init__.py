@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._files import atomic_write
+from .._files import atomic_write
 
 if TYPE_CHECKING:
-    from .fetch import fetch_mnist as fetch_mnist
+    from ..fetch import fetch_mnist as fetch_mnist
 
 PathLike = str | os.PathLike[str]
 
@@ -352,7 +352,7 @@ def load_mnist(
             f"MNIST not found and download=False: {' '.join(tried)} "
             "Run `python -m barenet.datasets fetch` or set $BARENET_DATA to a directory holding it."
         )
-    from .fetch import fetch_mnist  # NOTE: not at the top: fetch.py imports this module
+    from ..fetch import fetch_mnist  # NOTE: not at the top: fetch.py imports this module
 
     cache = fetch_mnist()
     return _load_idx([cache / name for name in MNIST_FILES])
@@ -407,7 +407,7 @@ def _not_found(directory: Path) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m barenet.datasets fetch|info`; returns the exit status."""
-    from .fetch import MNIST_SHA256, _sha256, fetch_mnist
+    from ..fetch import MNIST_SHA256, _sha256, fetch_mnist
 
     parser = argparse.ArgumentParser(
         prog="python -m barenet.datasets", description="Fetch MNIST, or show what is cached."
@@ -440,15 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def __getattr__(name: str) -> Any:
     """`fetch_mnist`, imported from fetch.py on first use: fetch.py imports this module."""
     if name == "fetch_mnist":
-        from .fetch import fetch_mnist
+        from ..fetch import fetch_mnist
 
         return fetch_mnist
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-if __name__ == "__main__":
-    # NOTE: under -m this file runs as __main__, a second copy of the module; fetch.py raises the
-    # DataError of barenet.datasets, so run that module's main() for its `except DataError`.
-    from barenet.datasets import main as _main
-
-    sys.exit(_main())

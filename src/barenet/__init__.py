@@ -30,6 +30,10 @@ from .activations import (
     Tanh,
 )
 from .callbacks import History
+from .checkpoints import CheckpointError
+from .datasets import DataError
+from .exceptions import ConvergenceWarning, DataWarning
+from .images import ImageError
 from .layers import Layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .network import DeepNeuralNetwork
@@ -41,10 +45,15 @@ __version__ = "0.1.0"
 __all__ = [
     "ActivationFunction",
     "BinaryCrossEntropy",
+    "CheckpointError",
+    "ConvergenceWarning",
     "CrossEntropy",
+    "DataError",
+    "DataWarning",
     "DeepNeuralNetwork",
     "History",
     "Identity",
+    "ImageError",
     "Layer",
     "LeakyReLU",
     "Loss",

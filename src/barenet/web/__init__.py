@@ -3,7 +3,8 @@
 ``barenet serve MODEL`` calls ``serve(path)``: it loads the model once, then answers
 
 - ``GET /`` the page (static HTML, JS and CSS from ``static/``; nothing from the internet),
-- ``GET /api/model`` the architecture: layers (size, activation, parameters), dtype, training,
+- ``GET /api/model`` the architecture: layers (size, activation, parameters), dtype, training
+  (as recorded, and as the (name, text) rows that ``barenet info`` prints),
 - ``POST /api/predict`` with ``{"pixels": [784 numbers in 0..1]}`` (an MNIST row, used as it is)
   or ``{"image": "<base64 PNG, data-URL prefix allowed>"}`` (prepared by ``images.read_digit``,
   the same code as ``barenet predict``) -> ``{"label", "probabilities", "input", "hidden",
@@ -84,6 +85,8 @@ def _require_starlette() -> None:
 
 def describe(model: DeepNeuralNetwork) -> dict[str, Any]:
     """The JSON-able architecture that GET /api/model returns."""
+    from ..reports import training_rows
+
     layers: list[dict[str, Any]] = [
         {"index": 0, "kind": "input", "size": model.layers[0].size, "parameters": 0}
     ]
@@ -105,6 +108,7 @@ def describe(model: DeepNeuralNetwork) -> dict[str, Any]:
         "loss": model.loss_function.name,
         "task": model.task,
         "training": _jsonable(model.training_summary or {}),
+        "training_rows": training_rows(model.training_summary or {}),  # as `barenet info` says it
         "summary": model.summary(),
     }
 

@@ -14,7 +14,16 @@ import pytest
 pytest.importorskip("PIL", reason="barenet.images needs the extra barenet[image]")
 from PIL import Image
 
-from barenet.images import ImageError, load_image, preprocess, require_pillow, to_png
+from barenet import images
+from barenet.images import (
+    ImageError,
+    load_image,
+    preprocess,
+    read_digit,
+    require_pillow,
+    to_png,
+    too_small,
+)
 
 SEVEN = [((0.0, 0.0), (0.0, 12.0)), ((0.0, 12.0), (16.0, 4.0))]  # (row, col) in 28-pixel units
 ONE = [((0.0, 0.0), (18.0, 0.0))]
@@ -309,3 +318,49 @@ def test_real_mnist_digits_as_user_pictures_are_read_as_the_originals(mnist, tmp
         pictures.append(preprocess(save(canvas, path, **options)))
     agree = predict(np.stack(pictures)) == predict(originals)
     assert agree.mean() >= 0.95, f"only {agree.mean():.1%} of the predictions agree"
+
+
+# --------------------------------------------------------------------------------- is it a digit?
+
+
+def test_a_dot_or_a_tiny_scribble_is_too_small_to_read():
+    # the page's pen is 1/14 of its 280-pixel canvas: a dot is a disc about 20 pixels across
+    dot = draw([((140.0, 140.0), (140.0, 140.01))], shape=(280, 280), origin=(0, 0), width=20)
+    digit = read_digit(to_uint8(dot))
+    assert digit.too_small.startswith("too small: the ink spans 20 of the picture's 280 pixels")
+    assert "draw bigger" in digit.too_small
+    np.testing.assert_array_equal(digit.x, preprocess(to_uint8(dot)))  # the same input
+    # a seven 60 pixels tall with the same pen: 60 < 0.25 * 280 = 70
+    small = draw(SEVEN, shape=(280, 280), origin=(100.0, 100.0), scale=2.5, width=8)
+    assert read_digit(small).too_small.startswith("too small: the ink spans 6")
+    tall = draw(SEVEN, shape=(280, 280), origin=(60.0, 60.0), scale=8.0, width=20 / 8)
+    assert read_digit(tall).too_small is None
+
+
+def test_specks_far_apart_are_too_sparse_to_read():
+    specks = draw([((40.0, 40.0), (40.0, 40.01)), ((240.0, 240.0), (240.0, 240.01))],
+                  shape=(280, 280), origin=(0, 0), width=20)  # fmt: skip
+    digit = read_digit(specks)
+    assert digit.too_small.startswith("too sparse: only ")
+    assert (
+        int(digit.too_small.split()[3]) < images.MIN_INK_PIXELS and "draw bigger" in digit.too_small
+    )
+
+
+def test_too_small_reads_an_mnist_row_on_its_own():
+    x = draw(SEVEN).reshape(-1)
+    assert too_small(x) is None
+    speck = np.zeros((28, 28))
+    speck[10:13, 10:13] = 1.0  # 3 of 28 pixels across, and only 9 of ink
+    assert too_small(speck.reshape(-1)).startswith("too small: the ink spans 3 of")
+    assert too_small(speck.reshape(-1), ink=np.ones((3, 3))).startswith("too sparse: only 9 ")
+
+
+@pytest.mark.mnist
+def test_real_mnist_digits_are_never_too_small(mnist):
+    _, _, X_test, _ = mnist
+    flagged = [i for i, x in enumerate(X_test) if too_small(x)]
+    assert flagged == [], f"MNIST test digits {flagged[:10]} were called too small"
+    # and as pictures, through preprocessing (a sample: it takes ~0.2 ms each)
+    flagged = [i for i, x in enumerate(X_test[::5]) if read_digit(x.reshape(28, 28)).too_small]
+    assert flagged == []

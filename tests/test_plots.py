@@ -72,6 +72,16 @@ def test_training_curves(tmp_path, validation):
     )
 
 
+def test_training_curves_names_the_validation_data():
+    fig = plots.training_curves(history(), validation_label="test (reported only)")
+    for ax in fig.axes:
+        assert [line.get_label() for line in ax.get_lines()] == ["train", "test (reported only)"]
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+            "train",
+            "test (reported only)",
+        ]
+
+
 def test_training_curves_refuses_an_empty_history():
     with pytest.raises(ValueError, match="no epochs"):
         plots.training_curves(History())
@@ -136,7 +146,8 @@ def test_probabilities_highlights_the_winner(tmp_path):
     assert image_ax.images[0].get_array().shape == (3, 3)
     colors = [to_hex(bar.get_facecolor()) for bar in bar_ax.patches]
     assert colors[2] != colors[0] and len(set(colors)) == 2
-    assert "predicted 2" in bar_ax.get_title()
+    assert bar_ax.get_title() == "predicted 2 (p = 0.7000)"  # the decimals `barenet predict` prints
+    assert [t.get_text() for t in bar_ax.texts] == ["0.1000", "0.0500", "0.7000", "0.1500"]
     assert len(plots.probabilities(proba[None, :]).axes) == 1
 
 
@@ -154,6 +165,21 @@ def test_save_all_writes_the_five_pngs(tmp_path, trained):
     for path in paths:
         assert matplotlib.image.imread(path).ndim == 3
     assert sorted(os.listdir(tmp_path / "plots")) == sorted(names)  # no temporary files left
+
+
+def test_save_all_passes_on_what_the_validation_data_is(tmp_path, trained, monkeypatch):
+    model, h, X, y = trained
+    labels = []
+    original = plots.training_curves
+
+    def spy(history, path=None, validation_label="validation"):
+        fig = original(history, path, validation_label=validation_label)
+        labels.append([line.get_label() for line in fig.axes[0].get_lines()])
+        return fig
+
+    monkeypatch.setattr(plots, "training_curves", spy)
+    plots.save_all(model, h, X[:12], y[:12], tmp_path, validation_label="test (reported only)")
+    assert labels == [["train", "test (reported only)"]]
 
 
 def test_save_all_skips_the_image_plots_for_other_inputs(tmp_path):

@@ -9,6 +9,8 @@ from barenet.reports import (
     format_confusion_matrix,
     format_probabilities,
     format_table,
+    format_training_summary,
+    training_rows,
 )
 
 # classification_report of test_metrics.py's three-class example, worked out there by hand, as a
@@ -81,3 +83,49 @@ def test_bad_arguments():
         format_probabilities([[0.5, 0.5]])
     with pytest.raises(ValueError, match="finite"):
         format_probabilities([0.5, np.nan])
+
+
+SUMMARY = {  # what fit records, as a model file keeps it
+    "epochs": 5,
+    "samples": 60000,
+    "batch_size": 128,
+    "optimizer": {
+        "name": "adam",
+        "learning_rate": {"name": "constant", "learning_rate": 0.003},
+        "clip_norm": None,
+        "eps": 1e-08,
+    },
+    "seed": 0,
+    "seconds": 5.8123,
+    "final": {"loss": 0.071234, "accuracy": 0.97812, "val_loss": 0.07, "val_accuracy": 0.98},
+}
+
+
+def test_format_training_summary_exact():
+    assert format_training_summary(SUMMARY) == (
+        "epochs      5\n"
+        "samples     60000\n"
+        "batch size  128\n"
+        "optimizer   adam (learning rate 0.003, clip norm none, eps 1e-08)\n"
+        "seed        0\n"
+        "time        5.81 s\n"
+        "final       loss 0.07123, accuracy 0.9781, val loss 0.07, val accuracy 0.98"
+    )
+
+
+def test_format_training_summary_wraps_long_values_and_bounds_hostile_ones():
+    schedule = {"name": "cosine_decay", "initial_learning_rate": 0.003, "decay_steps": 2345}
+    text = format_training_summary({"optimizer": {"name": "adam", "learning_rate": schedule}}, 40)
+    assert text.splitlines() == [
+        "optimizer  adam (learning rate",
+        "           cosine_decay (initial",
+        "           learning rate 0.003, decay",
+        "           steps 2345))",
+    ]
+    deep: dict = {"a": 1}
+    for _ in range(10):
+        deep = {"a": deep}
+    rows = dict(training_rows({"deep": deep, "long": "x" * 10_000, "flag": True, "list": [1, 2]}))
+    assert rows["deep"] == "a a a a a ..." and len(rows["long"]) == 300
+    assert rows["flag"] == "yes" and rows["list"] == "[1, 2]"
+    assert format_training_summary({}) == ""

@@ -81,7 +81,8 @@ def assert_error(response, status: int, pattern: str) -> None:
 
 
 def check_prediction(body: dict, model, x: np.ndarray) -> None:
-    assert set(body) == {"label", "probabilities", "input", "hidden"}
+    assert set(body) == {"label", "probabilities", "input", "hidden", "too_small"}
+    assert body["too_small"] is None  # a digit of a good size
     assert body["label"] == int(model.predict(x[None, :])[0])
     expected = model.predict_proba(x[None, :])[0]
     np.testing.assert_allclose(body["probabilities"], expected, rtol=1e-5, atol=1e-7)
@@ -115,6 +116,23 @@ def test_a_canvas_drawing_black_on_white_is_inverted_and_centered(client, model)
     x = preprocess(data)
     check_prediction(response.json(), model, x)
     assert x.reshape(28, 28)[0].max() == 0  # light ink on black, with a margin, as in MNIST
+
+
+def test_a_dot_is_too_small_to_read(client):
+    from PIL import Image
+
+    a = np.full((280, 280, 4), 255, dtype=np.uint8)
+    rows, cols = np.mgrid[:280, :280]
+    a[np.hypot(rows - 90, cols - 200) < 10, :3] = 0  # one dot of the page's pen
+    buf = io.BytesIO()
+    Image.fromarray(a, "RGBA").save(buf, format="PNG")
+    response = client.post("/api/predict", json={"image": b64(buf.getvalue())})
+    assert response.status_code == 200, response.text
+    assert response.json()["too_small"].startswith("too small: the ink spans 19 of")
+    speck = np.zeros(784)
+    speck[[100, 101, 128]] = 1.0
+    response = client.post("/api/predict", json={"pixels": speck.tolist()})
+    assert "draw bigger" in response.json()["too_small"]
 
 
 def test_model_endpoint_describes_the_architecture(client, model):

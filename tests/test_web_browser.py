@@ -259,3 +259,107 @@ def test_a_replayed_mnist_digit_gets_the_label_of_barenet_predict(
         shutil.copy(shot, REPLAY_SCREENSHOT)
     finally:
         context.close()
+
+
+# ------------------------------------------------------------------ layout, numbers, tiny drawings
+
+
+@pytest.fixture(scope="module")
+def wide_server_url(browser, tmp_path_factory):
+    """A server for the widest page: a 784-1024-10 network (the `best` recipe's width) with the
+    long training summary of a cosine schedule. Untrained: only the layout is looked at."""
+    from barenet import DeepNeuralNetwork, Layer, optimizers, recipes
+
+    model = DeepNeuralNetwork([Layer(784), Layer(1024, "relu", dropout=0.3), Layer(10, "softmax")])
+    best = recipes.get("best")
+    model.training_summary = {
+        "epochs": best.epochs,
+        "samples": 60000,
+        "batch_size": best.batch_size,
+        "optimizer": optimizers.serialize(best.fit_kwargs(60000)["optimizer"]),
+        "seed": 0,
+        "seconds": 312.5,
+        "final": {"loss": 0.0123, "accuracy": 0.9961, "val_loss": 0.021, "val_accuracy": 0.9934},
+    }
+    folder = tmp_path_factory.mktemp("wide")
+    model.save(folder / "wide.safetensors")
+    with web_server(folder / "wide.safetensors", folder / "server.log") as url:
+        yield url
+
+
+def open_page(browser, url, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    page.locator("#architecture table.layers tbody tr").first.wait_for()
+    return context, page, errors
+
+
+@pytest.mark.parametrize("width", [360, 1440])  # 360: narrower than the 390 px phone reported
+def test_the_page_fits_the_screen_and_shows_numbers(browser, wide_server_url, width):
+    from playwright.sync_api import expect
+
+    context, page, errors = open_page(browser, wide_server_url, width)
+    try:
+        draw(page, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])  # a 7
+        expect(page.locator("#top3 li")).to_have_count(3, timeout=TIMEOUT_MS)
+        page.wait_for_load_state("networkidle")
+        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll <= inner, f"at {width} px the page is {scroll} px wide"
+        inside, box = page.locator("#architecture").evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert inside <= box, f"at {width} px the architecture is {inside} px wide in {box} px"
+
+        layers = page.locator("#architecture table.layers")
+        heads = layers.locator("thead th").all_inner_texts()
+        assert heads == ["layer", "kind", "size", "activation", "parameters"]
+        rows = [r.locator("td").all_inner_texts() for r in layers.locator("tbody tr").all()]
+        assert rows[1][:4] == ["1", "hidden", "1024", "relu + dropout 0.3"]
+        assert rows[2][:3] == ["2", "output", "10"]
+        training = dict(
+            r.locator("th, td").all_inner_texts()
+            for r in page.locator("#architecture table.training tr").all()
+        )
+        assert training["epochs"] == "30" and training["time"] == "312 s"
+        assert training["optimizer"].startswith("adam (learning rate cosine_decay (")
+        assert "{" not in page.locator("#architecture").inner_text()  # no raw JSON
+
+        # the top three, as percentages, agree with the bars and with the label
+        items = page.locator("#top3 li")
+        digits = [int(d) for d in (items.nth(i).get_attribute("data-digit") for i in range(3))]
+        shown = [items.nth(i).locator(".percent").inner_text() for i in range(3)]
+        proba = probabilities(page)
+        assert digits == sorted(proba, key=proba.get, reverse=True)[:3]
+        assert digits[0] == int(page.locator("#label").inner_text())
+        for digit, text in zip(digits, shown, strict=True):
+            assert re.fullmatch(r"\d{1,3}\.\d%|<0\.1%", text), text
+            if text != "<0.1%":
+                assert float(text[:-1]) == pytest.approx(100 * proba[digit], abs=0.051)
+
+        legend = page.locator("#hidden-legend")
+        expect(legend).to_be_visible()
+        assert "black is 0" in legend.inner_text() and "most active" in legend.inner_text()
+        grid = page.locator("#hidden .grid").bounding_box()
+        assert grid["x"] + grid["width"] <= inner, "the 1024 units' grid runs off the screen"
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def test_a_single_dot_asks_to_draw_bigger(page):
+    from playwright.sync_api import expect
+
+    box = page.locator("#canvas").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # one dot
+    label = page.locator("#label")
+    expect(label).to_have_text("draw bigger", timeout=TIMEOUT_MS)
+    assert page.locator("#hint").inner_text().startswith("too small: the ink spans ")
+    assert page.locator("#top3 li").count() == 0
+    assert max(probabilities(page).values()) == 0  # no bar claims a digit
+    # a real digit afterwards gets its label and numbers back
+    page.locator("#clear").click()
+    draw(page, [(0.5, 0.15), (0.5, 0.85)])  # a 1
+    expect(label).to_have_text(re.compile(r"^\s*[0-9]\s*$"), timeout=TIMEOUT_MS)
+    expect(page.locator("#top3 li")).to_have_count(3)
+    assert page.locator("#hint").inner_text() == ""

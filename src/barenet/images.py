@@ -5,6 +5,8 @@ MNIST's recipe (LeCun et al.): the bilevel NIST digit was scaled, keeping its as
 mass is at the center; white ink (1.0) on black (0.0). `preprocess` repeats those steps for any
 picture: a PNG/JPEG file, PNG bytes (a web canvas), a PIL Image or a NumPy array. The one
 implementation serves `barenet predict IMAGE` and the web page's drawing canvas.
+`read_digit` also says when the ink is too small or too sparse to be a digit (a dot, a
+speck), so that the command and the page ask for a bigger drawing instead of a confident guess.
 
 Pillow is the optional extra `barenet[image]`, imported only when a function here needs it.
 Left out: deskewing, thinning or thickening strokes, splitting a picture holding several digits.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -170,39 +172,36 @@ def preprocess(image: PathLike | bytes | PILImage | np.ndarray) -> np.ndarray:
     a malformed array, or a picture with no digit in it.
     Shapes: (H, W) or (H, W, C) -> (784,)
     """
+    return _mnistify(*_gray(image))
+
+
+def _gray(image: PathLike | bytes | PILImage | np.ndarray) -> tuple[np.ndarray, str]:
+    """Any picture preprocess accepts as grayscale, and a name for it in messages.
+
+    Shapes: -> (H, W) float32 in [0, 1]
+    """
     if isinstance(image, (str, os.PathLike)):
-        name = str(image)
-        gray = load_image(image)
-    elif isinstance(image, bytes):
+        return load_image(image), str(image)
+    if isinstance(image, bytes):
         name = f"the {len(image)} bytes given"
-        gray = _to_gray(_read_pil(image, name))
-    elif isinstance(image, np.ndarray):
+        return _to_gray(_read_pil(image, name)), name
+    if isinstance(image, np.ndarray):
         name = f"the {image.dtype} array of shape {image.shape}"
-        gray = _to_gray(_array(image, name))
-    else:
-        Image = require_pillow()
-        if not isinstance(image, Image.Image):
-            raise TypeError(
-                "preprocess expects a file path, PNG/JPEG bytes, a PIL Image or a NumPy array, "
-                f"got {type(image).__name__}"
-            )
-        name = f"the PIL image ({image.mode}, {image.width}x{image.height})"
-        gray = _to_gray(_pil_array(image))
-    return _mnistify(gray, name)
+        return _to_gray(_array(image, name)), name
+    Image = require_pillow()
+    if not isinstance(image, Image.Image):
+        raise TypeError(
+            "preprocess expects a file path, PNG/JPEG bytes, a PIL Image or a NumPy array, "
+            f"got {type(image).__name__}"
+        )
+    name = f"the PIL image ({image.mode}, {image.width}x{image.height})"
+    return _to_gray(_pil_array(image)), name
 
 
 def _mnistify(gray: np.ndarray, name: str) -> np.ndarray:
     """MNIST's normalization of one grayscale picture. Shapes: (H, W) -> (784,) float32."""
     Image = require_pillow()
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    background = float(np.median(border))
-    if background > 0.5:  # dark ink on paper: MNIST is light ink on black
-        gray, background = 1.0 - gray, 1.0 - background
-    contrast = float(gray.max()) - background
-    if contrast < MIN_CONTRAST:
-        raise ImageError(f"no digit found in {name}: the image is blank")
-    ink = np.clip((gray - background) / contrast, 0.0, 1.0)
-
+    ink = _ink(gray, name)
     top, bottom, left, right = _bounding_box(ink > INK_THRESHOLD)
     # NOTE: the threshold would shave off the faint anti-aliased rim of the strokes; take back
     # what lies just outside the box, or MNIST's own digits would not come back unchanged
@@ -231,10 +230,84 @@ def _mnistify(gray: np.ndarray, name: str) -> np.ndarray:
     return out.reshape(-1)
 
 
+def _ink(gray: np.ndarray, name: str) -> np.ndarray:
+    """How much ink each pixel holds: 0 for the background, 1 for the darkest ink.
+
+    The background is the median of the border; a light one (paper) is inverted first.
+    Shapes: (H, W) -> (H, W) float32 in [0, 1]
+    """
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    background = float(np.median(border))
+    if background > 0.5:  # dark ink on paper: MNIST is light ink on black
+        gray, background = 1.0 - gray, 1.0 - background
+    contrast = float(gray.max()) - background
+    if contrast < MIN_CONTRAST:
+        raise ImageError(f"no digit found in {name}: the image is blank")
+    return np.clip((gray - background) / contrast, 0.0, 1.0)
+
+
 def _bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
     """First and last row, first and last column where `mask` is True (it has a True)."""
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
+
+
+# ------------------------------------------------------------------------------ is it a digit?
+
+# A picture is refused as "too small" or "too sparse" (see `too_small`) by two rules, measured on
+# the 70,000 MNIST digits: their ink spans at least 14 of 28 pixels (half the picture; a dot on
+# the 280-pixel page is about 21 of 280, 8%), and at least 15 of their 784 pixels are above 0.5
+# (two dots far apart leave about 8 after scaling). The limits sit well inside both gaps.
+MIN_BOX_FRACTION = 0.25  # the ink's longer side must span this much of the picture's shorter side
+MIN_INK_PIXELS = 12  # and the 28x28 input must have at least this many pixels above 0.5
+
+
+class Digit(NamedTuple):
+    """A picture read as an MNIST row, and why it may not be a digit at all."""
+
+    x: np.ndarray  # (784,) float32: what `preprocess` returns
+    too_small: str | None  # the reason the ink is too small or too sparse to read, or None
+
+
+def read_digit(image: PathLike | bytes | PILImage | np.ndarray) -> Digit:
+    """`preprocess(image)` and `too_small`'s verdict on it, from one decoding of the picture.
+
+    Takes what `preprocess` takes and raises what it raises.
+    Shapes: (H, W) or (H, W, C) -> Digit(x (784,), too_small str | None)
+    """
+    gray, name = _gray(image)
+    x = _mnistify(gray, name)
+    return Digit(x, too_small(x, _ink(gray, name)))
+
+
+def too_small(x: np.ndarray, ink: np.ndarray | None = None) -> str | None:
+    """Why the 28x28 input `x` is no digit to read, or None when it may be one.
+
+    Two rules, so that a dot or a speck is not read confidently as "8":
+    - too small: the ink's bounding box (pixels above INK_THRESHOLD in `ink`, the picture that
+      `x` was made from, 0 = background and 1 = darkest ink; default: `x` itself) spans, on its
+      longer side, less than MIN_BOX_FRACTION of the picture's shorter side;
+    - too sparse: fewer than MIN_INK_PIXELS pixels of `x` are above 0.5.
+    Shapes: x (784,) in [0, 1]; ink (H, W) in [0, 1] -> str or None
+    """
+    picture = np.asarray(x).reshape(SIDE, SIDE) if ink is None else np.asarray(ink)
+    mask = picture > INK_THRESHOLD
+    if mask.any():
+        top, bottom, left, right = _bounding_box(mask)
+        span, side = max(bottom - top, right - left) + 1, min(picture.shape)
+        if span < MIN_BOX_FRACTION * side:
+            return (
+                f"too small: the ink spans {span} of the picture's {side} pixels "
+                f"({span / side:.0%}); draw bigger, across at least "
+                f"{MIN_BOX_FRACTION:.0%} of the picture"
+            )
+    count = int(np.count_nonzero(np.asarray(x) > 0.5))
+    if count < MIN_INK_PIXELS:
+        return (
+            f"too sparse: only {count} of the {SIDE * SIDE} input pixels hold ink, fewer than "
+            f"{MIN_INK_PIXELS}; draw bigger, in connected strokes"
+        )
+    return None
 
 
 # ----------------------------------------------------------------------------------------- writing

@@ -24,6 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._files import atomic_write
 from .callbacks import History
 from .metrics import confusion_matrix as _confusion_counts
+from .reports import PROBABILITY_DIGITS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -112,9 +113,14 @@ def _check_image_width(d: int, image_shape: tuple[int, int], what: str) -> None:
 
 
 def training_curves(
-    history: History | Mapping[str, Sequence[float]], path: PathLike | None = None
+    history: History | Mapping[str, Sequence[float]],
+    path: PathLike | None = None,
+    validation_label: str = "validation",
 ) -> Figure:
     """Loss and the task's metric per epoch (two panels), train and validation where logged.
+
+    ``validation_label`` names the val_* curves in the legend: "test (reported only)" when,
+    as in ``barenet train``, the validation data is the test set, never used to choose.
 
     Shapes: history.history[key] (epochs,) for key in loss, <metric>, val_loss, val_<metric>
     """
@@ -136,7 +142,7 @@ def training_curves(
         marker = "o" if n <= 30 else None  # NOTE: one epoch is a single point: show it
         ax.plot(epochs, logs[key], marker=marker, label="train")
         if f"val_{key}" in logs:
-            ax.plot(epochs, logs[f"val_{key}"], marker=marker, label="validation")
+            ax.plot(epochs, logs[f"val_{key}"], marker=marker, label=validation_label)
         ax.set_title(titles.get(key, key))
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -296,8 +302,11 @@ def probabilities(
     ax.set_xlabel("class")
     ax.set_ylabel("probability")
     if p.min() >= 0 and p.max() <= 1:
-        ax.set_ylim(0, 1.08)
-    ax.set_title(f"predicted {best} (p = {p[best]:.3f})")
+        ax.set_ylim(0, 1.12)  # room for the label of a bar at 1
+    digits = PROBABILITY_DIGITS  # NOTE: as many decimals as `barenet predict` prints
+    if k <= 12:  # NOTE: beyond that the labels overlap
+        ax.bar_label(ax.containers[0], fmt=f"%.{digits}f", fontsize=7, padding=2)
+    ax.set_title(f"predicted {best} (p = {p[best]:.{digits}f})")
     ax.grid(axis="y", alpha=0.3)
     return _finish(fig, path)
 
@@ -323,8 +332,11 @@ def save_all(
     y_test: ArrayLike,
     directory: PathLike,
     image_shape: tuple[int, int] = (28, 28),
+    validation_label: str = "validation",
 ) -> list[Path]:
     """Write the plots of a trained classifier into ``directory``; return the paths written.
+
+    ``validation_label`` is what the history's val_* curves are called (see training_curves).
 
     training_curves.png always; for classifiers (softmax, or one sigmoid unit) also
     confusion_matrix.png; for every task but regression probabilities.png (test sample 0).
@@ -339,7 +351,7 @@ def save_all(
     X = np.asarray(X_test)
     is_image = X.ndim == 2 and X.shape[1] == math.prod(image_shape)
     written = [out / "training_curves.png"]
-    training_curves(history, written[-1])
+    training_curves(history, written[-1], validation_label=validation_label)
 
     if model.task in ("multiclass", "binary"):
         t, p = _labels(y_test, "y_test"), model.predict(X)

@@ -1,8 +1,9 @@
 """Plain-text tables for the command line and examples.
 
 ``format_table`` aligns any rows of cells; the others lay out a classification report and a
-confusion matrix (as ``metrics`` computes them) and one sample's class probabilities. Every
-function returns a string and prints nothing: the caller decides where it goes.
+confusion matrix (as ``metrics`` computes them), one sample's class probabilities and a model's
+training summary. Every function returns a string (or rows of strings) and prints nothing: the
+caller decides where it goes.
 
 Left out: the numbers themselves (see ``metrics.py``), plots (see ``plots.py``) and rich output
 such as colour, HTML or Markdown.
@@ -10,13 +11,16 @@ such as colour, HTML or Markdown.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from .metrics import _numbers
+
+PROBABILITY_DIGITS = 4  # decimals of a probability in the command's table and in plots
 
 
 def _is_number(cell: object) -> bool:
@@ -116,4 +120,68 @@ def format_probabilities(proba: ArrayLike) -> str:
         raise ValueError(f"proba must be one sample's probabilities (k,); received shape {p.shape}")
     best = int(np.argmax(p))
     rows = [[c, float(v), "<-" if c == best else ""] for c, v in enumerate(p)]
-    return format_table(["class", "probability", ""], rows, float_format=".4f")
+    return format_table(["class", "probability", ""], rows, float_format=f".{PROBABILITY_DIGITS}f")
+
+
+_MAX_VALUE = 300  # characters of one value in a training summary (a model file is untrusted)
+_MAX_DEPTH = 4
+
+
+def _text(value: Any, depth: int = 0) -> str:
+    """A JSON-like value as short readable text: ``adam (learning rate 0.001, eps 1e-08)``."""
+    if depth > _MAX_DEPTH:
+        return "..."
+    if isinstance(value, Mapping):
+        rest = {k: v for k, v in value.items() if k != "name"}
+        if value.get("name") == "constant" and list(rest) == ["learning_rate"]:
+            return _text(rest["learning_rate"], depth + 1)  # a constant schedule is its rate
+        inner = ", ".join(
+            f"{str(k).replace('_', ' ')} {_text(v, depth + 1)}" for k, v in rest.items()
+        )
+        if "name" not in value:
+            return inner
+        name = _text(value["name"], depth + 1)
+        return f"{name} ({inner})" if inner else name
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_text(v, depth + 1) for v in value) + "]"
+    if value is None:
+        return "none"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (float, np.floating)):
+        return format(float(value), ".4g")
+    return str(value)
+
+
+def training_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A model's ``training_summary`` as (name, text) rows: nested settings and metrics written
+    out in words (``optimizer: adam (learning rate 0.001, ...)``), floats to 4 significant
+    digits, each value cut to a few hundred characters. Shapes: -> one row per key
+    """
+    rows = []
+    for key, value in summary.items():
+        if key == "seconds" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            name, text = "time", f"{value:.3g} s"
+        else:
+            name, text = str(key).replace("_", " "), _text(value)
+        if len(text) > _MAX_VALUE:
+            text = text[: _MAX_VALUE - 3] + "..."
+        rows.append((name, text))
+    return rows
+
+
+def format_training_summary(summary: Mapping[str, Any], width: int = 100) -> str:
+    """``training_rows`` as aligned lines, ``name  text``, long texts wrapped under themselves.
+
+    Shapes: -> str of at least one line per key
+    """
+    rows = training_rows(summary)
+    if not rows:
+        return ""
+    column = max(len(name) for name, _ in rows) + 2
+    lines = []
+    for name, text in rows:
+        wrapped = textwrap.wrap(text, max(20, width - column)) or [""]
+        lines.append(name.ljust(column) + wrapped[0])
+        lines.extend(" " * column + more for more in wrapped[1:])
+    return "\n".join(line.rstrip() for line in lines)

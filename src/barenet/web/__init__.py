@@ -3,10 +3,13 @@
 ``barenet serve MODEL`` calls ``serve(path)``: it loads the model once, then answers
 
 - ``GET /`` the page (static HTML, JS and CSS from ``static/``; nothing from the internet),
-- ``GET /api/model`` the architecture: layers (size, activation, parameters), dtype, training,
+- ``GET /api/model`` the architecture: layers (size, activation, parameters), dtype, training
+  (as recorded, and as the (name, text) rows that ``barenet info`` prints),
 - ``POST /api/predict`` with ``{"pixels": [784 numbers in 0..1]}`` (an MNIST row, used as it is)
-  or ``{"image": "<base64 PNG, data-URL prefix allowed>"}`` (prepared by ``images.preprocess``,
-  the same code as ``barenet predict``) -> ``{"label", "probabilities", "input", "hidden"}``.
+  or ``{"image": "<base64 PNG, data-URL prefix allowed>"}`` (prepared by ``images.read_digit``,
+  the same code as ``barenet predict``) -> ``{"label", "probabilities", "input", "hidden",
+  "too_small"}``; ``too_small`` is why the ink is too small or too sparse to be a digit (the
+  page then asks for a bigger drawing), or null (see ``images.too_small``).
 
 Hardening: a body over 1 MiB is refused with 413 (by Content-Length and while streaming it);
 anything malformed gets 400 and ``{"error": "..."}``; the model is fixed at start-up; bound to
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.types import ASGIApp, Receive, Scope, Send
 
+    from ..images import Digit
     from ..network import DeepNeuralNetwork
 
 __all__ = ["MAX_BODY", "create_app", "serve"]
@@ -81,6 +85,8 @@ def _require_starlette() -> None:
 
 def describe(model: DeepNeuralNetwork) -> dict[str, Any]:
     """The JSON-able architecture that GET /api/model returns."""
+    from ..reports import training_rows
+
     layers: list[dict[str, Any]] = [
         {"index": 0, "kind": "input", "size": model.layers[0].size, "parameters": 0}
     ]
@@ -102,6 +108,7 @@ def describe(model: DeepNeuralNetwork) -> dict[str, Any]:
         "loss": model.loss_function.name,
         "task": model.task,
         "training": _jsonable(model.training_summary or {}),
+        "training_rows": training_rows(model.training_summary or {}),  # as `barenet info` says it
         "summary": model.summary(),
     }
 
@@ -121,8 +128,11 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def predict(model: DeepNeuralNetwork, x: np.ndarray) -> dict[str, Any]:
-    """Label, probabilities, the input and each hidden layer's activations for one MNIST row.
+def predict(
+    model: DeepNeuralNetwork, x: np.ndarray, too_small: str | None = None
+) -> dict[str, Any]:
+    """Label, probabilities, the input and each hidden layer's activations for one MNIST row,
+    and ``too_small``: why it is no digit to read (from ``images.read_digit``), or None.
 
     Shapes: x (784,) -> label int, probabilities (k,), input (784,), hidden [(h_l,) per layer]
     """
@@ -133,6 +143,7 @@ def predict(model: DeepNeuralNetwork, x: np.ndarray) -> dict[str, Any]:
         "probabilities": [float(p) for p in probabilities],
         "input": np.round(x.astype(np.float64), 4).tolist(),
         "hidden": [np.round(step.a[0].astype(np.float64), 4).tolist() for step in cache[:-1]],
+        "too_small": too_small,
     }
 
 
@@ -143,11 +154,14 @@ def _reject_constant(name: str) -> float:
     raise BadRequest(f"{name} is not a number allowed in JSON; send finite numbers in [0, 1]")
 
 
-def parse_body(body: bytes) -> np.ndarray:
-    """The MNIST row a request body asks about: its ``pixels`` as sent, or its ``image`` prepared.
+def parse_body(body: bytes) -> Digit:
+    """The MNIST row a request body asks about: its ``pixels`` as sent, or its ``image`` prepared,
+    with ``images.too_small``'s verdict on it.
 
-    Raises BadRequest (400) saying what is wrong. Shapes: -> (784,) float32 in [0, 1]
+    Raises BadRequest (400) saying what is wrong. Shapes: -> Digit(x (784,) float32 in [0, 1], str)
     """
+    from ..images import Digit, too_small
+
     try:
         data = json.loads(body, parse_constant=_reject_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -159,7 +173,8 @@ def parse_body(body: bytes) -> np.ndarray:
         )
     keys = sorted(data)
     if keys == ["pixels"]:
-        return _parse_pixels(data["pixels"])
+        x = _parse_pixels(data["pixels"])
+        return Digit(x, too_small(x))
     if keys == ["image"]:
         return _parse_image(data["image"])
     raise BadRequest(f'expected exactly one key, "pixels" or "image"; got keys {keys}')
@@ -184,10 +199,10 @@ def _parse_pixels(pixels: Any) -> np.ndarray:
     return x.astype(np.float32)
 
 
-def _parse_image(image: Any) -> np.ndarray:
+def _parse_image(image: Any) -> Digit:
     from PIL import Image
 
-    from ..images import ImageError, preprocess
+    from ..images import ImageError, read_digit
 
     if not isinstance(image, str):
         raise BadRequest(f'"image" must be a base64 PNG string, got {type(image).__name__}')
@@ -211,7 +226,7 @@ def _parse_image(image: Any) -> np.ndarray:
             f'"image" is {width}x{height} pixels; at most {MAX_IMAGE_SIDE} on a side is read'
         )
     try:
-        return preprocess(data)
+        return read_digit(data)
     except ImageError as err:
         raise BadRequest(str(err)) from None
 
@@ -313,7 +328,7 @@ def create_app(model: DeepNeuralNetwork, *, local_only: bool = True) -> Starlett
     async def predict_endpoint(request: Request) -> Response:
         try:
             body = await _read_body(request)
-            result = await run_in_threadpool(lambda: predict(model, parse_body(body)))
+            result = await run_in_threadpool(lambda: predict(model, *parse_body(body)))
         except BadRequest as err:
             return _error(str(err), err.status)
         return JSONResponse(result)

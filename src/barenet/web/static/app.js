@@ -6,6 +6,8 @@ const canvas = document.getElementById("canvas");
 const ctx = canvas.getContext("2d");
 const preview = document.getElementById("preview");
 const label = document.getElementById("label");
+const top3 = document.getElementById("top3");
+const hint = document.getElementById("hint");
 const bars = document.getElementById("probabilities");
 const hidden = document.getElementById("hidden");
 const architecture = document.getElementById("architecture");
@@ -98,15 +100,44 @@ async function predict() {
   }
 }
 
+function percent(p) {
+  return p < 0.001 ? "<0.1%" : `${(100 * p).toFixed(1)}%`;
+}
+
 function render(data) {
-  label.textContent = String(data.label);
   drawPreview(data.input);
+  if (data.too_small) {
+    // a dot or a speck: the network would read it confidently as some digit; ask for more
+    label.textContent = "draw bigger";
+    label.classList.add("too-small");
+    hint.textContent = data.too_small;
+    top3.replaceChildren();
+    resetBars();
+    resetHidden();
+    return;
+  }
+  label.textContent = String(data.label);
+  label.classList.remove("too-small");
+  hint.textContent = "";
+  const ranked = data.probabilities
+    .map((p, digit) => ({ p, digit }))
+    .sort((a, b) => b.p - a.p)
+    .slice(0, 3);
+  top3.replaceChildren(
+    ...ranked.map(({ p, digit }) => {
+      const item = document.createElement("li");
+      item.dataset.digit = String(digit);
+      item.append(cell("span", String(digit)), " ", cell("span", percent(p)));
+      item.lastChild.className = "percent";
+      return item;
+    }),
+  );
   const top = data.label;
   data.probabilities.forEach((p, digit) => {
     const bar = bars.children[digit];
     if (!bar) return;
     bar.dataset.probability = p.toFixed(6);
-    bar.title = `${digit}: ${(100 * p).toFixed(1)}%`;
+    bar.title = `${digit}: ${percent(p)}`;
     bar.querySelector(".fill").style.height = `${(100 * p).toFixed(1)}%`;
     bar.classList.toggle("top", digit === top);
   });
@@ -140,14 +171,29 @@ function clearAll() {
   shown = ++sequence;
   resetCanvas();
   label.textContent = "";
+  label.classList.remove("too-small");
+  hint.textContent = "";
+  top3.replaceChildren();
   statusLine.textContent = "";
   preview.getContext("2d").clearRect(0, 0, 28, 28);
+  resetBars();
+  resetHidden();
+}
+
+function resetBars() {
   for (const bar of bars.children) {
     bar.dataset.probability = "0";
+    bar.title = "";
     bar.classList.remove("top");
     bar.querySelector(".fill").style.height = "0%";
   }
-  for (const unit of hidden.querySelectorAll(".unit")) unit.style.background = "";
+}
+
+function resetHidden() {
+  for (const unit of hidden.querySelectorAll(".unit")) {
+    unit.style.background = "";
+    unit.title = "";
+  }
 }
 document.getElementById("clear").addEventListener("click", clearAll);
 
@@ -190,16 +236,22 @@ function buildModel(info) {
       row.append(cell("td", String(text)));
     }
   }
+  table.className = "layers";
   const note = cell("div", `${info.parameters} parameters, ${info.dtype}, loss ${info.loss}`);
   note.className = "note";
   architecture.replaceChildren(table, note);
-  const training = info.training || {};
-  const keys = Object.keys(training);
-  if (keys.length) {
-    const summary = keys.map((k) => `${k}: ${JSON.stringify(training[k])}`).join(", ");
-    const more = cell("div", `training: ${summary}`);
-    more.className = "note";
-    architecture.append(more);
+  const rows = info.training_rows || [];
+  if (rows.length) {
+    // the same (name, text) rows that `barenet info` prints
+    const training = document.createElement("table");
+    training.className = "training";
+    training.createCaption().textContent = "training";
+    const tbody = training.createTBody();
+    for (const [name, text] of rows) {
+      const row = tbody.insertRow();
+      row.append(cell("th", name), cell("td", text));
+    }
+    architecture.append(training);
   }
 
   hidden.replaceChildren();
@@ -210,7 +262,8 @@ function buildModel(info) {
     box.firstChild.className = "caption";
     const grid = document.createElement("div");
     grid.className = "grid";
-    grid.style.gridTemplateColumns = `repeat(${Math.ceil(Math.sqrt(layer.size))}, 12px)`;
+    // NOTE: columns shrink below 12px on a narrow screen, so a wide layer never overflows
+    grid.style.gridTemplateColumns = `repeat(${Math.ceil(Math.sqrt(layer.size))}, minmax(0, 12px))`;
     for (let i = 0; i < layer.size; i++) {
       const unit = document.createElement("div");
       unit.className = "unit";

@@ -1,4 +1,4 @@
-"""The ``barenet`` command: train, evaluate, predict, explain, info, serve and data.
+"""The ``barenet`` command: train, evaluate, predict, explain, info, serve, data and exercises.
 
     barenet train [--post] [--layers 784,256:relu,10:softmax] [--epochs N] ... [--out FILE]
     barenet evaluate MODEL [--data DIR]
@@ -7,6 +7,7 @@
     barenet info MODEL
     barenet serve MODEL [--host 127.0.0.1] [--port 8000]
     barenet data fetch|info|path
+    barenet exercises DIR [--check | --solutions] [--force]
 
 Errors print one line, ``error: <command>: <why>``, and exit 1; usage errors exit 2; Ctrl-C
 during training exits 130 after saying where the last checkpoint is. ``--debug`` shows the
@@ -26,6 +27,8 @@ import numpy as np
 
 from . import __version__, datasets, metrics, recipes, reports
 from .callbacks import Callback
+from .exercises import add_arguments as add_exercises_arguments
+from .exercises import cmd_exercises
 from .layers import Layer
 
 CHECKPOINT_NAME = "checkpoint.npz"
@@ -262,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
     data = commands.add_parser("data", help="MNIST in the cache: fetch, info, path")
     data.add_argument("action", choices=["fetch", "info", "path"])
     data.set_defaults(func=cmd_data)
+
+    exercises = commands.add_parser(
+        "exercises", help="write the network's math yourself: a workbook"
+    )
+    add_exercises_arguments(exercises)
+    exercises.set_defaults(func=cmd_exercises)
     return parser
 
 

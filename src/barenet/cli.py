@@ -1,4 +1,4 @@
-"""The ``barenet`` command: train, evaluate, predict, explain, info, serve and data.
+"""The ``barenet`` command: train, evaluate, predict, explain, info, serve, data and exercises.
 
     barenet train [--post] [--layers 784,256:relu,10:softmax] [--epochs N] ... [--out FILE]
     barenet evaluate MODEL [--data DIR]
@@ -7,6 +7,7 @@
     barenet info MODEL
     barenet serve MODEL [--host 127.0.0.1] [--port 8000]
     barenet data fetch|info|path
+    barenet exercises DIR [--check | --solutions] [--force]
 
 Arguments are checked before any data is read: a bad one is a usage error (exit 2). Errors print
 one line, ``error: <command>: <why>``, and exit 1, whatever fails: an unexpected exception is
@@ -32,6 +33,8 @@ import numpy as np
 
 from . import __version__, datasets, metrics, recipes, reports
 from .callbacks import Callback
+from .exercises import add_arguments as add_exercises_arguments
+from .exercises import cmd_exercises
 from .layers import Layer
 
 CHECKPOINT_NAME = "checkpoint.npz"
@@ -656,6 +659,12 @@ def build_parser() -> argparse.ArgumentParser:
         "cached files and their checksums; path: where MNIST is read from",
     )
     data.set_defaults(func=cmd_data)
+
+    exercises = commands.add_parser(
+        "exercises", help="write the network's math yourself: a workbook"
+    )
+    add_exercises_arguments(exercises)
+    exercises.set_defaults(func=cmd_exercises)
     return parser
 
 

@@ -538,3 +538,15 @@ def test_save_refuses_what_load_would_refuse(tmp_path):
     model.layers[1].init = he_uniform  # a registered function is saved by its name
     model.save(tmp_path / "m.safetensors")
     assert barenet.load(tmp_path / "m.safetensors").layers[1].init == "he_uniform"
+
+
+def test_saving_onto_a_link_to_a_private_file_keeps_both(tmp_path):
+    model, X = trained()
+    target = tmp_path / "private.safetensors"
+    target.write_bytes(b"old")
+    target.chmod(0o600)
+    link = tmp_path / "model.safetensors"
+    link.symlink_to(target.name)
+    model.save(link)
+    assert link.is_symlink() and oct(target.stat().st_mode & 0o777) == "0o600"
+    np.testing.assert_array_equal(barenet.load(link).predict_proba(X), model.predict_proba(X))

@@ -52,8 +52,7 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     fd = os.open(tmp, flags, 0o666)  # NOTE: 0o666 lets the umask decide, unlike mkstemp's 0o600
     try:
         with os.fdopen(fd, "wb") as f:
-            if fcntl is not None:  # held until the rename: a concurrent save sees the file in use
-                fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+            _lock(f)
             if mode is not None:
                 os.chmod(tmp, mode)
             yield f
@@ -66,6 +65,17 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _lock(f: IO[bytes]) -> None:
+    """Hold an exclusive flock on ``f`` until it is closed (after the rename), so that a
+    concurrent save of the same path sees its .part file is in use. Best effort: a file system
+    without flock (some network mounts) only loses that protection."""
+    if fcntl is not None:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pass
 
 
 def _remove_stale_parts(target: Path) -> None:

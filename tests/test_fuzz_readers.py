@@ -397,6 +397,7 @@ def test_model_file_bytes(spot, mutated):
         ("metadata a list", None),
         ("string offset", None),
         ("6000 digits", None),
+        ("dtype a list", None),  # found by test_model_file_json
         ("pickle-looking length", struct.pack("<Q", 128 + 256) + b"{" + b" " * 383),
     ],
 )
@@ -406,6 +407,8 @@ def test_model_file_regressions(spot, name, content):
         header, body = json.loads(seed("model")[8 : 8 + n]), seed("model")[8 + n :]
         if name == "metadata a list":
             header["__metadata__"]["barenet"] = "[1, 2]"
+        elif name == "dtype a list":
+            header["b1"]["dtype"] = ["F32"]
         elif name == "string offset":
             header["b1"]["data_offsets"] = ["0", "16"]
         else:

@@ -331,6 +331,7 @@ def test_overlaps_gaps_and_trailing_bytes_are_refused(tmp_path):
         ({"shape": [1.5]}, "its shape must be a list of whole numbers"),
         ({"dtype": "F16"}, r"tensor b2 is F16 \[3\]; the architecture needs float32 \[3\]"),
         ({"dtype": "Q7"}, "dtype 'Q7' is not a safetensors dtype"),
+        ({"dtype": ["F32"]}, r"dtype \['F32'\] is not a safetensors dtype"),  # found by fuzzing
         ({"extra": 1}, "expected keys dtype, shape, data_offsets"),
     ],
 )

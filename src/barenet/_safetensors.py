@@ -112,7 +112,7 @@ def check_layout(
             and 0 <= offsets[0] <= offsets[1]
         ):
             raise error(f"{bad}; data_offsets must be [begin, end] with 0 <= begin <= end")
-        if found not in KNOWN_DTYPES:
+        if not isinstance(found, str) or found not in KNOWN_DTYPES:
             raise error(f"{bad}; dtype {shorten(found)} is not a safetensors dtype")
         if found != code or tuple(dims) != shape:
             want = DTYPES[code].name

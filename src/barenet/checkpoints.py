@@ -2,27 +2,36 @@
 
 A checkpoint holds the weights, the optimizer's state, the random generator's state, the
 number of completed epochs and the history so far, in one ``.npz`` file: arrays under
-``param/<key>`` and ``optimizer/<key>``, the rest as JSON text under ``meta``. It is read with
-``allow_pickle=False``, so loading never runs code. Files are written atomically: a temporary
-file in the same directory, flushed to disk, then renamed over the target, so a crash leaves
-either the old file or the new one, never half of one (``atomic_write``, from ``_files.py``).
+``param/<key>`` and ``optimizer/<key>``, the rest as JSON text under ``meta``. Files are written
+atomically: a temporary file in the same directory, flushed to disk, then renamed over the
+target, so a crash leaves either the old file or the new one, never half of one
+(``atomic_write``, from ``_files.py``).
+
+Reading is closed and bounded: only ``CheckpointError`` escapes, whatever the bytes. The file
+must be a regular file of at most ``MAX_FILE_BYTES``; the archive is read by ``_npz.read_npz``
+(declared sizes checked before reading, numeric arrays only, never a pickle) and ``meta`` by
+``_json.loads_strict`` (no duplicate keys, NaN, oversized numbers or deep nesting).
+``TrainingRun.restore`` then checks every value against the network and the optimizer before
+it changes anything.
 
 For the model files users share, see ``saving.py``; a checkpoint is for resuming training.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import zipfile
 from typing import Any
 
 import numpy as np
 
-from ._files import atomic_write
+from . import _npz
+from ._files import atomic_write, open_bounded
+from ._json import dumps_strict, loads_strict
 
 FORMAT = "barenet-checkpoint"
 VERSION = 1
+MAX_FILE_BYTES = 4 * 2**30  # a 1 GiB model with Adam's two moments, and some room
+_MAX_META = 16 * 2**20
 
 
 class CheckpointError(ValueError):
@@ -36,10 +45,18 @@ def save_checkpoint(
     optimizer_state: dict[str, np.ndarray],
     meta: dict[str, Any],
 ) -> None:
-    """Write a checkpoint atomically. ``meta`` must be JSON-serializable."""
+    """Write a checkpoint atomically. ``meta`` must be JSON-serializable, with finite numbers
+    (``load_checkpoint`` refuses NaN); a non-finite value raises ``CheckpointError``."""
     arrays = {f"param/{k}": v for k, v in params.items()}
     arrays.update({f"optimizer/{k}": np.asarray(v) for k, v in optimizer_state.items()})
-    arrays["meta"] = np.array(json.dumps({"format": FORMAT, "version": VERSION, **meta}))
+    try:
+        text = dumps_strict({"format": FORMAT, "version": VERSION, **meta})
+    except ValueError:
+        raise CheckpointError(
+            f"cannot write {os.fspath(path)}: the history or state holds NaN or infinity"
+        ) from None
+    loads_strict(text, CheckpointError, f"cannot write {os.fspath(path)}: its metadata")
+    arrays["meta"] = np.array(text)
     with atomic_write(path) as f:
         np.savez(f, **arrays)  # type: ignore[arg-type]
 
@@ -47,28 +64,45 @@ def save_checkpoint(
 def load_checkpoint(
     path: str | os.PathLike[str],
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, Any]]:
-    """Read a checkpoint: (params, optimizer_state, meta). Raises CheckpointError."""
+    """Read a checkpoint: (params, optimizer_state, meta). Raises CheckpointError.
+
+    params are float arrays, optimizer_state numeric arrays, meta a JSON object with this
+    format's name and version; what they must match is ``TrainingRun.restore``'s to check.
+    """
+    shown = os.fspath(path)
 
     def fail(why: str) -> CheckpointError:
-        return CheckpointError(f"{path}: {why}")
+        return CheckpointError(f"{shown}: {why}")
 
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
+        with open_bounded(path, MAX_FILE_BYTES, CheckpointError, "checkpoint file") as (f, size):
+            arrays = _npz.read_npz(
+                f, size, CheckpointError, shown, max_bytes=MAX_FILE_BYTES + _MAX_META, kinds="biufU"
+            )
     except FileNotFoundError:
         raise fail("no such checkpoint file") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-        raise fail(f"not a readable checkpoint ({err})") from None
-    if "meta" not in arrays:
+    except OSError as err:
+        raise fail(f"cannot read ({err.strerror or err})") from None
+    text = arrays.pop("meta", None)
+    if text is None:
         raise fail("not a barenet checkpoint (no 'meta' entry)")
-    try:
-        meta = json.loads(str(arrays.pop("meta")))
-    except json.JSONDecodeError as err:
-        raise fail(f"corrupt metadata ({err})") from None
-    if meta.get("format") != FORMAT:
-        raise fail(f"not a barenet checkpoint (format {meta.get('format')!r})")
-    if meta.get("version") != VERSION:
-        raise fail(f"checkpoint version {meta.get('version')!r}; this barenet reads {VERSION}")
-    params = {k[6:]: v for k, v in arrays.items() if k.startswith("param/")}
-    state = {k[10:]: v for k, v in arrays.items() if k.startswith("optimizer/")}
+    if text.shape != () or text.dtype.kind != "U" or text.dtype.itemsize > 4 * _MAX_META:
+        raise fail(f"not a barenet checkpoint ('meta' is {text.dtype} {text.shape}, not text)")
+    meta = loads_strict(str(text), CheckpointError, f"{shown}: the metadata")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else meta
+        raise fail(f"not a barenet checkpoint (format {str(found)[:60]!r})")
+    if type(meta.get("version")) is not int or meta.get("version") != VERSION:
+        raise fail(
+            f"checkpoint version {str(meta.get('version'))[:20]!r}; this barenet reads {VERSION}"
+        )
+    params, state = {}, {}
+    for name, array in arrays.items():
+        group, _, key = name.partition("/")
+        if group == "param" and key and array.dtype.kind == "f":
+            params[key] = array
+        elif group == "optimizer" and key and array.dtype.kind in "biuf":
+            state[key] = array
+        else:
+            raise fail(f"unexpected member {name[:60]!r} ({array.dtype} {array.shape[:8]})")
     return params, state, meta

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from ._files import atomic_write
+from ._files import atomic_write, read_bounded
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -35,6 +35,9 @@ SIDE = 28  # ...and centers it by mass in a 28x28 field, at (14, 14) in row/colu
 INK_THRESHOLD = 0.2  # the digit's box holds the pixels above this (0 = background, 1 = darkest)
 RIM, RIM_THRESHOLD = 0.1, 0.05  # ...plus fainter pixels within 10% of its size outside it
 MIN_CONTRAST = 0.1  # a darkest-to-lightest spread below this (about 25 of 255 levels) is blank
+MAX_IMAGE_BYTES = 32 * 2**20  # a phone photo is a few MB; refused unread beyond this
+MAX_PIXELS = 4096 * 4096  # width x height from the header, checked before decoding
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")  # what Pillow may decode here
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as Pillow's convert("L")
 
 
@@ -60,34 +63,54 @@ def require_pillow() -> ModuleType:
 def load_image(path: PathLike) -> np.ndarray:
     """The image file at `path` as grayscale in [0, 1], transparency composited onto white.
 
-    Any format Pillow reads (PNG, JPEG, ...), any size, color or gray, with or without alpha; a
-    phone photo's EXIF rotation is applied. Light ink on a transparent background would vanish on
-    white, so when white leaves no contrast the image is composited onto black instead.
+    One of FORMATS (PNG, JPEG, ...), color or gray, with or without alpha; a phone photo's EXIF
+    rotation is applied. Light ink on a transparent background would vanish on white, so when
+    white leaves no contrast the image is composited onto black instead.
+    Bounded: a regular file of at most MAX_IMAGE_BYTES, whose header declares at most MAX_PIXELS
+    pixels, checked before anything is decoded.
     Shapes: -> (H, W) float32
-    Raises FileNotFoundError for a missing file, ImageError for one Pillow cannot read.
+    Raises FileNotFoundError for a missing file, ImageError for anything else that is not a
+    readable image (whatever the bytes, nothing else escapes but OSError for I/O).
     """
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file; expected a PNG or JPEG image of a digit")
-    if path.is_dir():
-        raise ImageError(f"{path}: is a directory; expected a PNG or JPEG image of a digit")
-    return _to_gray(_read_pil(path, str(path)))
+    try:
+        data = read_bounded(path, MAX_IMAGE_BYTES, ImageError, "PNG or JPEG image of a digit")
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{path}: no such file; expected a PNG or JPEG image of a digit"
+        ) from None
+    return _to_gray(_read_pil(data, str(path)))
 
 
-def _read_pil(source: Path | bytes, name: str) -> np.ndarray:
-    """Decode a file or in-memory bytes with Pillow. Shapes: -> (H, W) or (H, W, 3|4) float32."""
+def _read_pil(data: bytes, name: str) -> np.ndarray:
+    """Decode an image's bytes with Pillow, after checking its size and its declared pixel count.
+
+    Shapes: -> (H, W) or (H, W, 3|4) float32
+    """
     Image = require_pillow()
     from PIL import ImageOps
 
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ImageError(f"{name}: {len(data)} bytes; at most {MAX_IMAGE_BYTES} are read")
     try:
-        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
+        with Image.open(io.BytesIO(data), formats=FORMATS) as img:  # reads the header only
+            width, height = img.size
+            if width * height > MAX_PIXELS:
+                raise ImageError(
+                    f"{name}: a {width}x{height} image; at most {MAX_PIXELS} pixels "
+                    "(4096x4096) are decoded"
+                )
             img.load()
             return _pil_array(ImageOps.exif_transpose(img))
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        # NOTE: UnidentifiedImageError is an OSError; truncated files raise OSError or SyntaxError
+    except ImageError:
+        raise
+    except Exception as exc:
+        # NOTE: Pillow's decoders raise many types for hostile bytes (OSError, SyntaxError,
+        # ValueError, struct.error, EOFError, ...): all mean the same here
         raise ImageError(
-            f"{name}: not a readable image (Pillow says: {exc}); expected a PNG or JPEG file"
-        ) from exc
+            f"{name}: not a readable image (Pillow says: {str(exc)[:200]}); expected one of "
+            f"{', '.join(FORMATS)}"
+        ) from None
 
 
 def _pil_array(img: PILImage) -> np.ndarray:
@@ -184,7 +207,7 @@ def _gray(image: PathLike | bytes | PILImage | np.ndarray) -> tuple[np.ndarray, 
         return load_image(image), str(image)
     if isinstance(image, bytes):
         name = f"the {len(image)} bytes given"
-        return _to_gray(_read_pil(image, name)), name
+        return _to_gray(_read_pil(bytes(image), name)), name
     if isinstance(image, np.ndarray):
         name = f"the {image.dtype} array of shape {image.shape}"
         return _to_gray(_array(image, name)), name

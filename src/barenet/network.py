@@ -75,6 +75,8 @@ class DeepNeuralNetwork:
         loss: str | Loss | None = None,
         seed: int | None = None,
         dtype: DTypeLike = np.float32,
+        *,
+        _init: bool = True,
     ) -> None:
         layers = list(layers)
         if len(layers) < 2:
@@ -101,7 +103,8 @@ class DeepNeuralNetwork:
         self.params: dict[str, Array] = {}
         self.stop_training = False  # set by a callback to end fit after this epoch
         self.training_summary: dict[str, Any] = {}  # set by fit, kept in model files
-        self.initialize_params()
+        if _init:  # NOTE: saving.load passes False, then sets the params it read: no random draw
+            self.initialize_params()
 
     @property
     def output_activation(self) -> ActivationFunction:

@@ -5,29 +5,33 @@ architecture as JSON in the file's metadata: the format version, each layer's si
 (name and parameters), initializer and dropout, the loss, the dtype, the barenet version and
 a summary of the training. ``barenet.load(path)`` rebuilds the network.
 
-Loading never executes code and never unpickles. The header is read and checked by hand
-before any tensor is touched: its length against the file's size, every tensor's dtype,
-shape and byte range against the architecture it claims; activations and losses are looked
-up only in barenet's registries. A pickle, an ``.npz``, a truncated file, a newer format or a
-header claiming more bytes than the file holds is refused with ``ModelFileError``.
-Saves are atomic: a crash during a save leaves the previous file intact.
+Loading never executes code and never unpickles, and only ``ModelFileError`` escapes, whatever
+the bytes (``_safetensors.py`` reads the format by hand). In order, before anything is built:
+the file must be a regular file of at most ``MAX_FILE_BYTES``; its header at most 4 MiB, JSON
+without duplicate keys, NaN/Infinity, oversized numbers or deep nesting; the metadata a barenet
+architecture of a supported version whose every name is in barenet's registries (activations,
+initializers, losses) and every field of the right type; the tensors exactly the ones that
+architecture implies, with its dtype and shapes, tiling the data with no overlap, gap or
+trailing byte. Only then are the layers built (without drawing random weights) and the tensors
+read, each into an array of its checked size; NaN or infinite weights are refused too.
+``save`` checks the same things before writing, so a saved file always loads. Saves are atomic
+and keep a symbolic link and the file's permissions (``_files.atomic_write``).
 
-Needs the optional extra ``barenet[files]`` (the safetensors package).
+Writing needs the optional extra ``barenet[files]`` (the safetensors package); reading does not.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import struct
-from math import prod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import activations, losses
-from ._files import atomic_write
+from ._files import atomic_write, open_bounded
+from ._json import dumps_strict, loads_strict, shorten
+from ._safetensors import check_layout, read_header, read_tensors
 
 if TYPE_CHECKING:
     from .network import DeepNeuralNetwork
@@ -35,8 +39,8 @@ if TYPE_CHECKING:
 FORMAT = "barenet"
 FORMAT_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
-_MAX_HEADER = 16 * 2**20  # a header lists a few dozen tensors: a few kilobytes
-_DTYPES: dict[str, np.dtype[Any]] = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
+MAX_FILE_BYTES = 2**30  # 1 GiB: 268 million float32 parameters; load(max_bytes=...) to change
+_MAX_LAYERS = 1024
 
 
 class ModelFileError(ValueError):
@@ -62,9 +66,23 @@ def _registered_name(obj: Any, registry: dict[str, Any], what: str, where: str) 
     return str(obj.name)
 
 
+def _registered_init(init: Any, where: str) -> str | None:
+    from .initializers import INITIALIZERS, name_of
+
+    if init is None:
+        return None
+    name = name_of(init)
+    if INITIALIZERS.get(name) is not init and not (isinstance(init, str) and name in INITIALIZERS):
+        raise ModelFileError(
+            f"cannot save {where}: its initializer {shorten(name)} is not in barenet's registry "
+            f"({sorted(INITIALIZERS)}); set layer.init to a registered name or None first"
+        )
+    return name
+
+
 def architecture(model: DeepNeuralNetwork) -> dict[str, Any]:
     """The JSON-able description of a network that a model file stores."""
-    from . import __version__, initializers
+    from . import __version__
 
     layers = []
     for i, layer in enumerate(model.layers):
@@ -76,7 +94,7 @@ def architecture(model: DeepNeuralNetwork) -> dict[str, Any]:
                     act, activations.ACTIVATIONS, "activation", f"layer {i}"
                 ),
                 "activation_config": act.get_config(),
-                "init": None if layer.init is None else initializers.name_of(layer.init),
+                "init": _registered_init(layer.init, f"layer {i}"),
                 "dropout": layer.dropout,
             }
         )
@@ -95,138 +113,196 @@ def architecture(model: DeepNeuralNetwork) -> dict[str, Any]:
 
 
 def save(model: DeepNeuralNetwork, path: str | os.PathLike[str]) -> None:
-    """Write ``model`` to ``path`` as a safetensors file, atomically."""
+    """Write ``model`` to ``path`` as a safetensors file, atomically.
+
+    Everything ``load`` checks is checked here first, so a saved file always loads: registered
+    activations, initializers and loss; ``params`` with exactly the keys, shapes and dtype the
+    architecture implies, finite; finite numbers in the metadata. Raises ``ModelFileError``.
+    """
     st = _safetensors_numpy()
     meta = architecture(model)
-    tensors = {key: np.ascontiguousarray(value) for key, value in model.params.items()}
-    data = st.save(tensors, metadata={FORMAT: json.dumps(meta)})
+    expected = _expected_tensors([layer.size for layer in model.layers], model.dtype)
+    params = model.params
+    where = f"cannot save {os.fspath(path)}"
+    if sorted(params) != sorted(expected):
+        raise ModelFileError(
+            f"{where}: params holds {shorten(sorted(params), 150)}; the architecture needs "
+            f"{sorted(expected)}"
+        )
+    for key, (_, shape) in expected.items():
+        value = params[key]
+        if not isinstance(value, np.ndarray) or value.dtype != model.dtype or value.shape != shape:
+            found = f"{value.dtype} {value.shape}" if isinstance(value, np.ndarray) else type(value)
+            raise ModelFileError(
+                f"{where}: params[{key!r}] is {found}; the architecture needs {model.dtype} {shape}"
+            )
+        if not np.isfinite(value).all():
+            raise ModelFileError(f"{where}: params[{key!r}] holds NaN or infinite values")
+    try:
+        text = dumps_strict(meta)
+    except ValueError:
+        raise ModelFileError(
+            f"{where}: its metadata holds NaN or infinity (learning_rate {model.learning_rate}, "
+            f"training summary {shorten(meta['training'], 200)}); only finite numbers are saved"
+        ) from None
+    loads_strict(text, ModelFileError, f"{where}: its metadata")  # what load would refuse
+    tensors = {key: np.ascontiguousarray(params[key]) for key in expected}
+    data = st.save(tensors, metadata={FORMAT: text})
     with atomic_write(path) as f:
         f.write(data)
 
 
-def _refuse_foreign(path: Path, head: bytes) -> None:
-    """Name the common wrong files instead of a generic parse error."""
-    if head[:1] == b"\x80" or head[:2] in (b"(d", b"(l", b"}q", b"]q"):
-        raise ModelFileError(f"{path}: a pickle file; barenet model files are never unpickled")
-    if head[:4] == b"PK\x03\x04":
-        raise ModelFileError(
-            f"{path}: a zip/.npz file; barenet model files are safetensors "
-            "(training checkpoints are .npz: resume them with fit(resume_from=...))"
-        )
+def _expected_tensors(sizes: list[int], dtype: np.dtype[Any]) -> dict[str, tuple[str, tuple]]:
+    """key -> (safetensors dtype code, shape) of every parameter, for layer ``sizes``."""
+    code = "F32" if dtype == np.float32 else "F64"
+    out: dict[str, tuple[str, tuple]] = {}
+    for l in range(1, len(sizes)):
+        out[f"W{l}"] = (code, (sizes[l - 1], sizes[l]))
+        out[f"b{l}"] = (code, (sizes[l],))
+    return out
 
 
-def _read_header(path: Path, data: bytes) -> tuple[dict[str, Any], int]:
-    """The safetensors JSON header and where the tensor bytes start, both checked."""
-    if len(data) < 8:
-        _refuse_foreign(path, data)
-        raise ModelFileError(f"{path}: truncated ({len(data)} bytes; a header needs 8 or more)")
-    (n,) = struct.unpack("<Q", data[:8])
-    # NOTE: a valid header's length can start with any byte (0x80 too, like a pickle), so the
-    # common wrong files are named only when the length and the "{" do not make a header
-    if n > min(len(data) - 8, _MAX_HEADER) or data[8:9] != b"{":
-        _refuse_foreign(path, data[:8])
-    if n > min(len(data) - 8, _MAX_HEADER):
-        raise ModelFileError(
-            f"{path}: the header claims {n} bytes but the file holds {len(data) - 8} after "
-            "its length field: truncated or not a safetensors file"
-        )
-    try:
-        header = json.loads(data[8 : 8 + n])
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ModelFileError(f"{path}: not a safetensors file (header: {err})") from None
-    if not isinstance(header, dict):
-        raise ModelFileError(f"{path}: not a safetensors file (header is not an object)")
-    return header, 8 + n
+# ------------------------------------------------------------------------------------- loading
+
+_TOP_KEYS = {"format", "format_version", "barenet_version", "dtype", "layers", "loss"}
+_TOP_KEYS |= {"loss_config", "learning_rate", "training"}
+_LAYER_KEYS = {"size", "activation", "activation_config", "init", "dropout"}
 
 
-def _read_meta(path: Path, header: dict[str, Any]) -> dict[str, Any]:
-    try:
-        meta = json.loads(header.pop("__metadata__")[FORMAT])
-    except (KeyError, TypeError, json.JSONDecodeError):
+def _read_meta(path: Path, metadata: Any) -> dict[str, Any]:
+    """barenet's architecture from the safetensors ``__metadata__``, parsed strictly."""
+    text = metadata.get(FORMAT) if isinstance(metadata, dict) else None
+    if not isinstance(text, str) or not all(isinstance(v, str) for v in metadata.values()):
         raise ModelFileError(
             f"{path}: a safetensors file without barenet's metadata; it was not written by "
             "model.save"
-        ) from None
+        )
+    meta = loads_strict(text, ModelFileError, f"{path}: the barenet metadata")
     version = meta.get("format_version") if isinstance(meta, dict) else None
-    if meta.get("format") != FORMAT or version not in SUPPORTED_VERSIONS:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: the barenet metadata is not a barenet model description")
+    if type(version) is not int or version not in SUPPORTED_VERSIONS:
         raise ModelFileError(
-            f"{path}: model file format version {version!r}; this barenet reads versions "
+            f"{path}: model file format version {shorten(version)}; this barenet reads versions "
             f"{list(SUPPORTED_VERSIONS)}. Upgrade barenet to load it."
         )
     return meta
 
 
-def _build(path: Path, meta: dict[str, Any]) -> DeepNeuralNetwork:
-    """The network a model file describes, with registry lookups only."""
+def _check_architecture(path: Path, meta: dict[str, Any]) -> list[int]:
+    """Check every field of the metadata's types and names; return the layer sizes.
+
+    Nothing is built here: the sizes are checked against the tensors first, so that a small file
+    declaring huge layers never allocates them.
+    """
     from .initializers import INITIALIZERS
+
+    def fail(why: str) -> ModelFileError:
+        return ModelFileError(f"{path}: invalid architecture in the metadata: {why}")
+
+    def number(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    if not _TOP_KEYS >= meta.keys():
+        raise fail(f"unexpected keys {shorten(sorted(meta.keys() - _TOP_KEYS))}")
+    layers = meta.get("layers")
+    if not isinstance(layers, list) or not 2 <= len(layers) <= _MAX_LAYERS:
+        raise fail(f"'layers' must be a list of 2 to {_MAX_LAYERS} layers, found {shorten(layers)}")
+    sizes = []
+    for i, spec in enumerate(layers):
+        if not isinstance(spec, dict) or not _LAYER_KEYS >= spec.keys():
+            raise fail(
+                f"layer {i} is {shorten(spec)}; expected an object with {sorted(_LAYER_KEYS)}"
+            )
+        size, name, init = spec.get("size"), spec.get("activation"), spec.get("init")
+        if type(size) is not int or size < 1:
+            raise fail(f"layer {i} has size {shorten(size)}; expected a whole number >= 1")
+        if not isinstance(name, str) or name not in activations.ACTIVATIONS:
+            raise ModelFileError(
+                f"{path}, layer {i}: unknown activation {shorten(name)}; "
+                f"known: {sorted(activations.ACTIVATIONS)}"
+            )
+        if init is not None and (not isinstance(init, str) or init not in INITIALIZERS):
+            raise ModelFileError(
+                f"{path}, layer {i}: unknown initializer {shorten(init)}; "
+                f"known: {sorted(INITIALIZERS)}"
+            )
+        if not isinstance(spec.get("activation_config", {}), dict):
+            raise fail(f"layer {i}: activation_config must be an object")
+        if not number(spec.get("dropout", 0.0)):
+            raise fail(f"layer {i} has dropout {shorten(spec.get('dropout'))}; expected a number")
+        sizes.append(size)
+    loss = meta.get("loss")
+    if not isinstance(loss, str) or loss not in losses.LOSSES:
+        raise ModelFileError(
+            f"{path}: unknown loss {shorten(loss)}; known: {sorted(losses.LOSSES)}"
+        )
+    if meta.get("dtype") not in ("float32", "float64"):
+        raise fail(f"dtype {shorten(meta.get('dtype'))}; expected 'float32' or 'float64'")
+    if not number(meta.get("learning_rate", 0.1)):
+        raise fail(f"learning_rate {shorten(meta.get('learning_rate'))}; expected a number")
+    for key in ("loss_config", "training"):
+        if not isinstance(meta.get(key, {}), dict):
+            raise fail(f"{key!r} must be an object, found {shorten(meta.get(key))}")
+    if not isinstance(meta.get("barenet_version", ""), str):
+        raise fail("'barenet_version' must be text")
+    return sizes
+
+
+def _build(path: Path, meta: dict[str, Any]) -> DeepNeuralNetwork:
+    """The network a checked architecture describes, with registry lookups only and no
+    parameters: ``load`` sets those from the file."""
     from .layers import Layer
     from .network import DeepNeuralNetwork
 
     try:
         layers = []
-        for spec in meta["layers"]:
-            name = spec["activation"]
-            if name not in activations.ACTIVATIONS:
-                raise ModelFileError(
-                    f"{path}: unknown activation {name!r}; known: {sorted(activations.ACTIVATIONS)}"
-                )
-            act = activations.ACTIVATIONS[name](**spec.get("activation_config", {}))
-            init = spec.get("init") if spec.get("init") in INITIALIZERS else None
-            layers.append(Layer(spec["size"], act, init=init, dropout=spec.get("dropout", 0.0)))
-        loss_name = meta["loss"]
-        if loss_name not in losses.LOSSES:
-            raise ModelFileError(
-                f"{path}: unknown loss {loss_name!r}; known: {sorted(losses.LOSSES)}"
-            )
+        for i, spec in enumerate(meta["layers"]):
+            where = f"layer {i}"
+            act = activations.ACTIVATIONS[spec["activation"]](**spec.get("activation_config", {}))
+            layers.append(Layer(spec["size"], act, spec.get("init"), spec.get("dropout", 0.0)))
+        where = "the loss"
+        loss = losses.LOSSES[meta["loss"]](**meta.get("loss_config", {}))
+        where = "the network"
         model = DeepNeuralNetwork(
             layers,
             learning_rate=meta.get("learning_rate", 0.1),
-            loss=losses.LOSSES[loss_name](**meta.get("loss_config", {})),
+            loss=loss,
             dtype=np.dtype(meta["dtype"]),
+            _init=False,
         )
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError) as err:
-        raise ModelFileError(f"{path}: invalid architecture in the metadata ({err})") from None
+    except (TypeError, ValueError) as err:
+        raise ModelFileError(
+            f"{path}: invalid architecture in the metadata: {where}: {shorten(str(err), 200)}"
+        ) from None
     model.training_summary = meta.get("training", {})
     return model
 
 
-def load(path: str | os.PathLike[str]) -> DeepNeuralNetwork:
-    """Read a model file written by ``model.save``; raises ``ModelFileError`` for anything else."""
+def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> DeepNeuralNetwork:
+    """Read a model file written by ``model.save``; raises ``ModelFileError`` for anything else.
+
+    Nothing is allocated beyond what the file holds: a regular file of at most ``max_bytes``
+    bytes, whose header (at most 4 MiB) and architecture are checked against each other before
+    any tensor is read or any layer built. See the module docstring for what is refused.
+    """
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with open_bounded(path, max_bytes, ModelFileError, "model file") as (f, size):
+            header, start = read_header(f, size, ModelFileError, str(path))
+            meta = _read_meta(path, header.pop("__metadata__", None))
+            sizes = _check_architecture(path, meta)
+            expected = _expected_tensors(sizes, np.dtype(meta["dtype"]))
+            tensors = check_layout(header, expected, size - start, ModelFileError, str(path))
+            model = _build(path, meta)
+            dtypes = {key: model.dtype for key in expected}
+            params = read_tensors(f, tensors, dtypes, ModelFileError, str(path))
     except FileNotFoundError:
         raise ModelFileError(f"{path}: no such model file") from None
     except OSError as err:
-        raise ModelFileError(f"{path}: cannot read ({err.strerror})") from None
-    header, start = _read_header(path, data)
-    model = _build(path, _read_meta(path, header))
-    expected = {key: value.shape for key, value in model.params.items()}
-    if sorted(header) != sorted(expected):
-        raise ModelFileError(
-            f"{path}: tensors {sorted(header)} do not match the architecture's {sorted(expected)}"
-        )
-    body = len(data) - start
-    for key, info in header.items():
-        try:
-            dtype, shape, (begin, end) = (
-                _DTYPES[info["dtype"]],
-                tuple(info["shape"]),
-                info["data_offsets"],
-            )
-        except (KeyError, TypeError, ValueError):
-            raise ModelFileError(f"{path}: tensor {key}: bad entry {info!r}") from None
-        if shape != expected[key] or dtype != model.dtype:
-            raise ModelFileError(
-                f"{path}: tensor {key} is {info['dtype']} {list(shape)}; the architecture needs "
-                f"{model.dtype} {list(expected[key])}"
-            )
-        if not 0 <= begin <= end <= body or end - begin != prod(shape) * dtype.itemsize:
-            raise ModelFileError(
-                f"{path}: tensor {key} claims bytes {begin}..{end} of {body}: truncated or corrupt"
-            )
-    tensors = _safetensors_numpy().load(data)
-    model.params = {key: np.array(tensors[key], dtype=model.dtype) for key in expected}
+        raise ModelFileError(f"{path}: cannot read ({err.strerror or err})") from None
+    for key, value in params.items():
+        if not np.isfinite(value).all():
+            raise ModelFileError(f"{path}: tensor {key} holds NaN or infinite values")
+    model.params = {key: params[key] for key in expected}
     return model

@@ -171,36 +171,86 @@ class TrainingRun:
         )
 
     def restore(self, path: str) -> int:
-        """Load a checkpoint into this run; returns the number of epochs it had completed."""
+        """Load a checkpoint into this run; returns the number of epochs it had completed.
+
+        Everything is checked before anything changes (raises ``CheckpointError``): the layer
+        sizes, each parameter's key, shape, dtype and finiteness, the optimizer's name and
+        state, the random state, the history and the epoch count.
+        """
         params, state, meta = load_checkpoint(path)
         model = self.model
+
+        def fail(why: str) -> CheckpointError:
+            return CheckpointError(f"{path}: {why}"[:500])
+
+        for name in ("layer_sizes", "optimizer", "rng", "history", "epochs_done"):
+            if name not in meta:
+                raise fail(f"incomplete or corrupt checkpoint (KeyError: no {name!r} in its meta)")
         sizes = [layer.size for layer in model.layers]
         if meta.get("layer_sizes") != sizes:
-            raise CheckpointError(
-                f"{path}: written for layer sizes {meta.get('layer_sizes')}, "
-                f"but this network has {sizes}"
+            raise fail(
+                f"written for layer sizes {meta.get('layer_sizes')}, but this network has {sizes}"
+            )
+        if sorted(params) != sorted(model.params):
+            raise fail(
+                f"holds parameters {sorted(params)}; this network has {sorted(model.params)}"
             )
         for key, value in model.params.items():
-            if key not in params or params[key].shape != value.shape:
-                found = params[key].shape if key in params else "nothing"
-                raise CheckpointError(f"{path}: {key} should be {value.shape}; found {found}")
-            np.copyto(value, params[key])
-        try:
-            saved = meta["optimizer"]["name"]
-            if saved != self.optimizer.name:
-                raise CheckpointError(
-                    f"{path}: written by optimizer {saved!r}, but this fit uses "
-                    f"{self.optimizer.name!r}; pass the same optimizer to resume"
+            found = params[key]
+            if found.shape != value.shape or found.dtype != value.dtype:
+                raise fail(
+                    f"{key} should be {value.dtype} {value.shape}; "
+                    f"found {found.dtype} {found.shape}"
                 )
+            if not np.isfinite(found).all():
+                raise fail(f"{key} holds NaN or infinite values")
+        for full_key, value in state.items():
+            key = full_key.partition("/")[2]
+            if full_key != "iterations" and (
+                key not in params
+                or value.shape != params[key].shape
+                or not np.isfinite(value).all()
+            ):
+                raise fail(f"optimizer state {full_key} ({value.dtype} {value.shape}) does not fit")
+        optimizer, history, epochs_done = (
+            meta.get("optimizer"),
+            meta.get("history"),
+            meta.get("epochs_done"),
+        )
+        saved = optimizer.get("name") if isinstance(optimizer, dict) else None
+        if saved != self.optimizer.name:
+            raise fail(
+                f"written by optimizer {str(saved)[:40]!r}, but this fit uses "
+                f"{self.optimizer.name!r}; pass the same optimizer to resume"
+            )
+        if type(epochs_done) is not int or epochs_done < 0:
+            raise fail(f"epochs_done is {str(epochs_done)[:40]!r}; expected a whole number >= 0")
+        if not (
+            isinstance(history, dict)
+            and isinstance(history.get("epoch"), list)
+            and all(type(e) is int for e in history["epoch"])
+            and isinstance(history.get("history"), dict)
+            and all(
+                isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
+                for v in history["history"].values()
+            )
+        ):
+            raise fail("its history is not {'epoch': [int, ...], 'history': {name: [number, ...]}}")
+        rng = np.random.Generator(type(self.rng.bit_generator)())
+        try:  # NOTE: on a scratch generator first, so a bad state changes nothing
+            rng.bit_generator.state = meta["rng"]
+        except (TypeError, ValueError, KeyError, OverflowError) as err:
+            raise fail(f"bad random generator state ({str(err)[:120]})") from None
+        try:
             self.optimizer.load_state_dict(state)
-            self.rng.bit_generator.state = meta["rng"]
-            self.history.epoch = list(meta["history"]["epoch"])
-            self.history.history = {k: list(v) for k, v in meta["history"]["history"].items()}
-            return int(meta["epochs_done"])
-        except (KeyError, TypeError, ValueError) as err:
-            if isinstance(err, CheckpointError):
-                raise
-            raise CheckpointError(f"{path}: incomplete or corrupt checkpoint ({err!r})") from None
+        except ValueError as err:
+            raise fail(f"bad optimizer state ({str(err)[:200]})") from None
+        for key, value in model.params.items():
+            np.copyto(value, params[key])
+        self.rng.bit_generator.state = rng.bit_generator.state
+        self.history.epoch = list(history["epoch"])
+        self.history.history = {k: list(v) for k, v in history["history"].items()}
+        return epochs_done
 
 
 def _split_validation(

@@ -4,9 +4,12 @@ Formats read: IDX (raw or .gz, any IDX type code), the Kaggle "MNIST in CSV" fil
 (mnist_train.csv / mnist_test.csv), the Kaggle "Digit Recognizer" files (train.csv / test.csv),
 and Keras' mnist.npz. Every malformed input raises DataError naming the file and the position.
 
-`load_mnist()` looks in $BARENET_DATA, then in the cache (`cache_dir()`), and otherwise fetches the
-four IDX files with `fetch_mnist()`, re-exported here from fetch.py. `python -m barenet.datasets
-fetch|info` fetches MNIST, or shows what is cached.
+`load_mnist()` looks in $BARENET_DATA, then in the cache (`cache_dir()`, where each file is checked
+against its pinned sha256), and otherwise fetches the four IDX files with `fetch_mnist()`,
+re-exported here from fetch.py. `python -m barenet.datasets fetch|info` fetches MNIST, or shows
+what is cached. The readers live in idx.py, csv.py and npz.py: each is closed (only DataError
+escapes, whatever the bytes) and bounded (a regular file of at most MAX_FILE_BYTES, sizes in a
+header checked against the file before anything is allocated).
 
 Left out: downloading (fetch.py), other data sets, augmentation, batching (see training.py).
 
@@ -16,133 +19,35 @@ Shapes: X (n, 784) float32 in [0, 1], rows are images;  y (n,) int64 in 0..9.
 from __future__ import annotations
 
 import argparse
-import gzip
-import io
 import os
 import sys
-import zipfile
-import zlib
-from collections.abc import Iterable, Sequence
-from math import prod
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._files import atomic_write
+from ._base import MAX_FILE_BYTES, MNIST_FILES, DataError, PathLike, mnist_arrays
+from .csv import read_csv, write_submission
+from .idx import read_idx
+from .npz import read_npz
 
 if TYPE_CHECKING:
     from ..fetch import fetch_mnist as fetch_mnist
 
-PathLike = str | os.PathLike[str]
-
-MNIST_FILES = (
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-)
-_GZIP_MAX_RATIO = 1100  # deflate cannot expand more than ~1032:1
-_CHUNK = 2**20
-_IDX_TYPES = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-_IDX_MAX_DIMS = 16
-
-
-class DataError(ValueError):
-    """A data file is missing or malformed; the message names the file and the position."""
-
-
-# ----------------------------------------------------------------------------------------- IDX
-
-
-def read_idx(path: PathLike) -> np.ndarray:
-    """Array stored in an IDX file (raw, or gzip if the name ends in .gz), native byte order.
-
-    Header: two zero bytes, a type code, the number of dimensions, then each dimension as a
-    big-endian uint32; the data follow in row-major order.
-    Shapes: as stored, e.g. (60000, 28, 28) uint8 for MNIST images.
-    """
-    path = Path(path)
-    zipped = path.name.endswith(".gz")
-    try:
-        with open(path, "rb") as raw:
-            size = os.fstat(raw.fileno()).st_size
-            f: io.BufferedIOBase = gzip.GzipFile(fileobj=raw) if zipped else raw
-            return _read_idx_stream(f, path, size, zipped)
-    except (OSError, EOFError, zlib.error) as exc:
-        if not zipped or isinstance(exc, FileNotFoundError):
-            raise DataError(f"{path}: cannot read: {exc}") from exc
-        raise DataError(f"{path}: corrupt or truncated gzip data: {exc}") from exc
-
-
-def _read_idx_stream(f: io.BufferedIOBase, path: Path, size: int, zipped: bool) -> np.ndarray:
-    magic = f.read(4)
-    if len(magic) < 4:
-        raise DataError(f"{path}: file ends at byte {len(magic)}, inside the 4-byte IDX header")
-    if magic[0] != 0 or magic[1] != 0:
-        raise DataError(
-            f"{path}: bytes 0-1 are {magic[:2].hex()}, expected 0000: not an IDX file"
-            + (" (or a gzip file without .gz in its name)" if magic[:2] == b"\x1f\x8b" else "")
-        )
-    if magic[2] not in _IDX_TYPES:
-        codes = ", ".join(f"0x{c:02X}" for c in _IDX_TYPES)
-        raise DataError(f"{path}: byte 2 is type code 0x{magic[2]:02X}, expected one of {codes}")
-    dtype, ndim = np.dtype(_IDX_TYPES[magic[2]]), magic[3]
-    if not 1 <= ndim <= _IDX_MAX_DIMS:
-        raise DataError(f"{path}: byte 3 says {ndim} dimensions, expected 1..{_IDX_MAX_DIMS}")
-    head = f.read(4 * ndim)
-    if len(head) < 4 * ndim:
-        raise DataError(f"{path}: file ends at byte {4 + len(head)}, inside the dimension sizes")
-    shape = tuple(int.from_bytes(head[i : i + 4], "big") for i in range(0, 4 * ndim, 4))
-    offset, nbytes = 4 + 4 * ndim, prod(shape) * dtype.itemsize
-    what = f"header (shape {shape}, {dtype.name}) implies {offset + nbytes} bytes"
-    # NOTE: compare sizes before allocating, so a lying header cannot ask for terabytes.
-    if not zipped and size != offset + nbytes:
-        raise DataError(f"{path}: {what}, but the file has {size} bytes")
-    if zipped and offset + nbytes > _GZIP_MAX_RATIO * max(size, 1):
-        raise DataError(f"{path}: {what}, more than a {size}-byte gzip file can hold")
-    data = np.empty(nbytes, np.uint8)
-    view, done = data.data, 0
-    while done < nbytes:
-        n = f.readinto(view[done : done + 16 * _CHUNK])
-        if not n:
-            raise DataError(f"{path}: {what}, but the data end at byte {offset + done}")
-        done += n
-    if zipped and f.read(1):
-        raise DataError(f"{path}: {what}, but the data go on past byte {offset + nbytes}")
-    return data.view(dtype).reshape(shape).astype(dtype.newbyteorder("="), copy=False)
-
-
-def _mnist_arrays(
-    images: np.ndarray, labels: np.ndarray, src_x: str, src_y: str, label_offset: int = 0
-) -> tuple:
-    """Check raw MNIST images (n, 28, 28) uint8 and labels (n,), and convert them.
-
-    `label_offset`: where the labels start in their file, for the byte offset in errors.
-
-    Shapes: images (n, 28, 28), labels (n,) -> X (n, 784) float32, y (n,) int64
-    """
-    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise DataError(
-            f"{src_x}: expected uint8 images of shape (n, 28, 28), "
-            f"found {images.dtype} of shape {images.shape}"
-        )
-    if labels.ndim != 1 or labels.dtype.kind not in "iu":
-        raise DataError(
-            f"{src_y}: expected integer labels of shape (n,), "
-            f"found {labels.dtype} of shape {labels.shape}"
-        )
-    if len(images) != len(labels):
-        raise DataError(
-            f"{src_x} holds {len(images)} images but {src_y} holds {len(labels)} labels"
-        )
-    bad = np.flatnonzero((labels < 0) | (labels > 9))
-    if bad.size:
-        i = int(bad[0])
-        at = f" (byte offset {label_offset + i * labels.itemsize})" if label_offset else ""
-        raise DataError(f"{src_y}: label {labels[i]} at index {i}{at} is outside 0..9")
-    X = np.divide(images.reshape(len(images), 784), 255, dtype=np.float32)
-    return X, labels.astype(np.int64)
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MNIST_FILES",
+    "DataError",
+    "cache_dir",
+    "fetch_mnist",
+    "load_mnist",
+    "main",
+    "read_csv",
+    "read_idx",
+    "read_npz",
+    "write_submission",
+]
 
 
 def _load_idx(paths: Sequence[Path]) -> tuple:
@@ -150,161 +55,8 @@ def _load_idx(paths: Sequence[Path]) -> tuple:
     out: list[np.ndarray] = []
     for images, labels in (paths[:2], paths[2:]):
         y = read_idx(labels)
-        out += _mnist_arrays(read_idx(images), y, str(images), str(labels), 4 + 4 * y.ndim)
+        out += mnist_arrays(read_idx(images), y, str(images), str(labels), 4 + 4 * y.ndim)
     return tuple(out)
-
-
-# ----------------------------------------------------------------------------------------- CSV
-
-_PIXELS_RC = ",".join(f"{r}x{c}" for r in range(1, 29) for c in range(1, 29))
-_PIXELS_N = ",".join(f"pixel{i}" for i in range(784))
-_CSV_HEADERS = {  # header -> (has a label column, description)
-    "label," + _PIXELS_RC: (True, "'label,1x1,...,28x28' (MNIST in CSV)"),
-    "label," + _PIXELS_N: (True, "'label,pixel0,...,pixel783' (Digit Recognizer train.csv)"),
-    _PIXELS_N: (False, "'pixel0,...,pixel783' (Digit Recognizer test.csv)"),
-}
-
-
-def read_csv(path: PathLike) -> tuple[np.ndarray, np.ndarray | None]:
-    """Images and labels from an MNIST CSV file; labels are None for Digit Recognizer's test.csv.
-
-    Each row is an optional label 0..9 and 784 pixels 0..255. Accepted headers:
-    'label,1x1,...,28x28' (MNIST in CSV), 'label,pixel0,...,pixel783' and 'pixel0,...,pixel783'
-    (Digit Recognizer).
-    A UTF-8 BOM and CRLF line ends are accepted.
-    Shapes: -> X (n, 784) float32 in [0, 1], y (n,) int64 or None
-    """
-    path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            header = f.readline(max(map(len, _CSV_HEADERS)) + 8).removeprefix(b"\xef\xbb\xbf")
-            text = header.rstrip(b"\r\n").decode("ascii", "replace")
-            if text not in _CSV_HEADERS:
-                accepted = ", ".join(desc for _, desc in _CSV_HEADERS.values())
-                found = repr(text[:40] + "...") if len(text) > 40 else repr(text)
-                raise DataError(f"{path}, line 1: expected a header {accepted}; found {found}")
-            has_label = _CSV_HEADERS[text][0]
-            names = text.split(",")
-            blocks, line, rest = [], 2, b""
-            while True:  # blocks of whole lines, so memory stays near the size of the result
-                data = f.read(4 * _CHUNK)
-                if data:
-                    cut = data.rfind(b"\n") + 1
-                    chunk, rest = (rest + data[:cut], data[cut:]) if cut else (b"", rest + data)
-                else:  # end of file; the last line may lack its line end
-                    chunk, rest = (rest + b"\n" if rest else b""), b""
-                if not chunk:
-                    if not data:
-                        break
-                    continue
-                blocks.append(_csv_block(chunk, path, line, names, has_label))
-                line += len(blocks[-1])
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc}") from exc
-    if not blocks:
-        raise DataError(f"{path}: no data rows after the header (line 1)")
-    n, start = sum(len(b) for b in blocks), int(has_label)
-    X = np.empty((n, 784), np.float32)
-    i = 0
-    for b in blocks:
-        np.divide(b[:, start:], 255, out=X[i : i + len(b)], dtype=np.float32)
-        i += len(b)
-    y = np.concatenate([b[:, 0] for b in blocks]).astype(np.int64) if has_label else None
-    return X, y
-
-
-def _csv_block(chunk: bytes, path: Path, line: int, names: list[str], has_label: bool) -> Any:
-    """Rows of `chunk` (whole lines, the first being `line`) as uint8, label first if any.
-
-    Vectorized: every cell must be 1 to 3 digits between ',' or '\\n'. Anything else, or a value
-    out of range, goes to the line-by-line scan, which parses odd but valid cells (spaces, leading
-    zeros) and otherwise reports the first bad line and column.
-    Shapes: -> (rows, len(names)) uint8
-    """
-    if b"\r" in chunk:
-        chunk = chunk.replace(b"\r\n", b"\n")
-    rows, cols = chunk.count(b"\n"), len(names)
-    a = np.frombuffer(b"\n\n\n" + chunk, np.uint8)  # 3 separators first: no edge cases below
-    d = a - np.uint8(48)  # digit values; ',' and '\n' wrap around to > 9
-    digit = d <= 9
-    ends = np.flatnonzero(~digit)[3:]  # each cell ends at a ',' or '\n'
-    if ends.size == rows * cols:
-        seps = a[ends].reshape(rows, cols)
-        two = digit[:-1] & digit[1:]
-        if (
-            (seps[:, :-1] == 44).all()
-            and (seps[:, -1] == 10).all()
-            and (digit[2:-1] | digit[3:]).all()  # no empty cell
-            and not (two[:-2] & two[2:]).any()  # no cell of 4 or more digits
-        ):
-            # NOTE: the cell ending at p is d[p-3:p], its hundreds digit counts if d[p-2] is a digit
-            np.multiply(d, digit, out=d)
-            v = d[1:-2] * np.uint16(10)
-            v += d[2:-1]
-            v += d[:-3] * two[1:-1] * np.uint16(100)
-            v = v[ends - 3].reshape(rows, cols)
-            if v.max() <= 255 and (not has_label or v[:, 0].max() <= 9):
-                return v.astype(np.uint8)
-    return _csv_scan(chunk, path, line, names, has_label)
-
-
-def _csv_scan(chunk: bytes, path: Path, line: int, names: list[str], has_label: bool) -> Any:
-    out = np.empty((chunk.count(b"\n"), len(names)), np.uint8)
-    for i, row in enumerate(chunk.split(b"\n")[:-1]):
-        where = f"{path}, line {line + i}"
-        cells = row.split(b",")
-        if len(cells) != len(names):
-            raise DataError(f"{where}: expected {len(names)} fields, found {len(cells)}")
-        for j, cell in enumerate(cells):
-            top, kind = (9, "a label") if has_label and j == 0 else (255, "a pixel value")
-            s = cell.strip()
-            if not s.isdigit() or int(s) > top:
-                found = "an empty cell" if not s else repr(cell.decode("ascii", "replace"))
-                raise DataError(
-                    f"{where}, column {j + 1} ({names[j]}): expected {kind} 0..{top}, found {found}"
-                )
-            out[i, j] = int(s)
-    return out
-
-
-def write_submission(path: PathLike, labels: Iterable[int] | np.ndarray) -> None:
-    """Write Digit Recognizer predictions as 'ImageId,Label' rows, ImageId from 1, atomically.
-
-    Shapes: labels (n,) integers 0..9
-    """
-    y = np.asarray(labels)
-    if y.ndim != 1 or y.dtype.kind not in "iu":
-        raise ValueError(f"labels must be a 1-D integer array, got {y.dtype} of shape {y.shape}")
-    if y.size and (y.min() < 0 or y.max() > 9):
-        raise ValueError(f"labels must be in 0..9, got values from {y.min()} to {y.max()}")
-    text = "ImageId,Label\n" + "".join(f"{i},{v}\n" for i, v in enumerate(y.tolist(), 1))
-    with atomic_write(path) as f:
-        f.write(text.encode("ascii"))
-
-
-# ----------------------------------------------------------------------------------------- npz
-
-
-def read_npz(path: PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """MNIST from Keras' mnist.npz (x_train, y_train, x_test, y_test; x as (n, 28, 28) uint8).
-
-    Shapes: -> X_train (n, 784), y_train (n,), X_test (m, 784), y_test (m,)
-    """
-    keys = ("x_train", "y_train", "x_test", "y_test")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [k for k in keys if k not in npz.files]
-            if missing:
-                raise DataError(f"{path}: missing arrays {missing}; it holds {sorted(npz.files)}")
-            arrays = {k: npz[k] for k in keys}
-    except DataError:
-        raise
-    except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
-        raise DataError(f"{path}: not a readable npz file of numeric arrays: {exc}") from exc
-    out: list[np.ndarray] = []
-    for x, y in (("x_train", "y_train"), ("x_test", "y_test")):
-        out += _mnist_arrays(arrays[x], arrays[y], f"{path}[{x}]", f"{path}[{y}]")
-    return out[0], out[1], out[2], out[3]
 
 
 # ------------------------------------------------------------------------------------- finding
@@ -329,6 +81,11 @@ def load_mnist(
 
     `path` is a directory holding the IDX files, mnist_train.csv + mnist_test.csv, or mnist.npz.
     With path=None: $BARENET_DATA, then `cache_dir()`, then `fetch_mnist()` if `download`.
+    A directory of yours (`path`, $BARENET_DATA) is read as it is: it may hold any data in
+    these formats. The cache is barenet's: only its four IDX files (raw or .gz) are read, each
+    checked against its pinned sha256 (hashed once per change of the file, see
+    `fetch.cached_sha256`). One that does not match is fetched again with a DataWarning, or,
+    with download=False, refused with a DataError naming it.
     Shapes: -> X_train (60000, 784) float32 in [0, 1], y_train (60000,) int64,
                X_test (10000, 784), y_test (10000,)
     """
@@ -342,20 +99,45 @@ def load_mnist(
         return found
     env = os.environ.get("BARENET_DATA")
     tried = []
-    for directory in ([Path(env)] if env else []) + [cache_dir()]:
-        found = _load_dir(directory) if directory.is_dir() else None
+    if env:
+        found = _load_dir(Path(env)) if Path(env).is_dir() else None
         if found is not None:
             return found
-        tried.append(_not_found(directory))
+        tried.append(_not_found(Path(env)))
+    from .. import fetch  # NOTE: not at the top: fetch.py imports this module
+
+    cache = cache_dir()
+    files, altered = _verified_cache(cache, fetch)
+    if len(files) == len(MNIST_FILES):
+        return _load_idx(files)
     if not download:
+        if altered:
+            raise DataError(
+                f"{altered[0]} download=False, so it is not fetched again: delete it, or run "
+                "`python -m barenet.datasets fetch`"
+            )
+        tried.append(_not_found(cache))
         raise DataError(
             f"MNIST not found and download=False: {' '.join(tried)} "
             "Run `python -m barenet.datasets fetch` or set $BARENET_DATA to a directory holding it."
         )
-    from ..fetch import fetch_mnist  # NOTE: not at the top: fetch.py imports this module
-
-    cache = fetch_mnist()
+    cache = fetch.fetch_mnist()  # warns about the altered files it fetches again
     return _load_idx([cache / name for name in MNIST_FILES])
+
+
+def _verified_cache(cache: Path, fetch: Any) -> tuple[list[Path], list[str]]:
+    """The cache's MNIST files whose sha256 is the pinned one, and why the others are not."""
+    files, altered = [], []
+    for file in _idx_paths(cache).values():
+        digest = fetch.cached_sha256(file)
+        if digest == fetch.MNIST_SHA256[file.name]:
+            files.append(file)
+        else:
+            altered.append(
+                f"{file}: sha256 is {digest}, not the pinned {fetch.MNIST_SHA256[file.name]}: "
+                "the cached file was altered or is corrupt;"
+            )
+    return files, altered
 
 
 def _idx_paths(directory: Path) -> dict[str, Path]:
@@ -407,7 +189,7 @@ def _not_found(directory: Path) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m barenet.datasets fetch|info`; returns the exit status."""
-    from ..fetch import MNIST_SHA256, _sha256, fetch_mnist
+    from ..fetch import MNIST_SHA256, cached_sha256, fetch_mnist
 
     parser = argparse.ArgumentParser(
         prog="python -m barenet.datasets", description="Fetch MNIST, or show what is cached."
@@ -427,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not file.is_file():
                 print(f"  {name:<24} missing")
                 continue
-            ok = "sha256 ok" if _sha256(file) == MNIST_SHA256[name] else "sha256 MISMATCH"
+            ok = "sha256 ok" if cached_sha256(file) == MNIST_SHA256[name] else "sha256 MISMATCH"
             print(f"  {name:<24} {file.stat().st_size:>10} bytes  {ok}")
         env = os.environ.get("BARENET_DATA")
         print(f"BARENET_DATA: {env}" if env else "BARENET_DATA: not set")

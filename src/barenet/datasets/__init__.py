@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._files import atomic_write
+from . import toy as toy  # barenet.datasets.toy: spiral, moons, ... (NumPy only)
 
 if TYPE_CHECKING:
     from ..fetch import fetch_mnist as fetch_mnist

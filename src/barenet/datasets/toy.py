@@ -158,7 +158,7 @@ def _total(fn: str, n: int) -> None:
 
 
 def _classes(fn: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or not 2 <= value <= MAX_CLASSES:
+    if isinstance(value, bool) or not isinstance(value, Integral) or not 2 <= int(value) <= MAX_CLASSES:
         raise ValueError(
             f"{fn}: classes must be a whole number in 2..{MAX_CLASSES}; received {value!r}"
         )
@@ -166,7 +166,7 @@ def _classes(fn: str, value: object) -> int:
 
 
 def _noise(fn: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value < math.inf:
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= float(value) < math.inf:
         raise ValueError(f"{fn}: noise must be a finite number >= 0; received {value!r}")
     return float(value)
 

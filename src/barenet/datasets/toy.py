@@ -158,11 +158,12 @@ def _total(fn: str, n: int) -> None:
 
 
 def _classes(fn: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or not 2 <= int(value) <= MAX_CLASSES:
-        raise ValueError(
-            f"{fn}: classes must be a whole number in 2..{MAX_CLASSES}; received {value!r}"
-        )
-    return int(value)
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        if 2 <= int(value) <= MAX_CLASSES:
+            return int(value)
+    raise ValueError(
+        f"{fn}: classes must be a whole number in 2..{MAX_CLASSES}; received {value!r}"
+    )
 
 
 def _noise(fn: str, value: object) -> float:

@@ -1,0 +1,544 @@
+"""The training lab: ``barenet lab`` serves a page where a learner watches a network learn.
+
+The same server stack as ``barenet serve`` (Starlette, uvicorn, the loopback-only Host check,
+the bounded body reader, ``{"error": ...}`` answers). The page is static (``static/lab/``);
+everything it shows comes from this JSON API, documented in README:
+
+    GET    /api/lab                data sets, optimizers, defaults, limits, is MNIST here
+    POST   /api/runs               {"dataset", "layers", "optimizer", "learning_rate",
+                                    "batch_size", "seed", "n", "noise"} -> 201 {"id", "state"}
+    GET    /api/runs/{id}          the state {"step", "epoch", "loss", "accuracy", "status", ...}
+    PATCH  /api/runs/{id}          {"learning_rate"} and/or {"speed"}, even while training
+    DELETE /api/runs/{id}          forget it
+    POST   /api/runs/{id}/step     {"updates": N} -> the state after N more updates
+    POST   /api/runs/{id}/train    {"speed": updates per second}: trains in the background
+    POST   /api/runs/{id}/pause    stops that
+    POST   /api/runs/{id}/reset    the initial weights and rng again
+    GET    /api/runs/{id}/events   server-sent events: state, curves, boundary, units, gradients
+    GET    /api/runs/{id}/boundary?size=S, /trace?index=i&split=train|test, /data, /code
+
+Each run is a ``labrun.LabRun``, trained by ``TrainingRun.train_step``: the step ``fit`` uses.
+Bounded: at most MAX_RUNS runs and MAX_STREAMS streams at once, the size limits of labrun.py,
+runs forgotten after IDLE_SECONDS without a request or a stream, background training paused
+when nobody has looked for AUTO_PAUSE_SECONDS.
+Left out: sharing runs between people, persistence across restarts, GPU anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from . import _HEADERS, LOOPBACK_BINDS, BadRequest, LocalHostOnly, _error, _read_body
+from . import _require_starlette as require_starlette
+from .labcode import script
+from .labconfig import (
+    DATASETS,
+    DEFAULT_LAYERS,
+    DEFAULT_N,
+    DEFAULT_NOISE,
+    DEFAULTS,
+    FIELDS,
+    MAX_LAYERS,
+    MAX_N,
+    MAX_PARAMETERS,
+    MAX_WIDTH,
+    check_learning_rate,
+    mnist_slice,
+    parse_config,
+)
+from .labrun import MAX_BOUNDARY, MAX_UPDATES, LabRun
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+__all__ = ["create_lab_app", "serve_lab"]
+
+MAX_RUNS = 4
+MAX_STREAMS = 8
+MAX_BODY = 4096  # a run's settings are a few hundred bytes
+IDLE_SECONDS = 900.0  # a run nobody asked about for 15 minutes is forgotten
+EVICT_SECONDS = 60.0  # with MAX_RUNS runs, one idle this long makes room for a new one
+AUTO_PAUSE_SECONDS = 60.0  # background training stops when nobody watches
+MAX_SPEED = 10_000  # updates per second
+DEFAULT_SPEED = 100
+EVENT_SECONDS = 0.25  # the streams' tick: at most four events a second
+STREAM_SECONDS = 600.0  # a stream ends after this; EventSource reconnects by itself
+KEEPALIVE_SECONDS = 15.0
+TICK_SECONDS = 0.04  # the background trainer's tick
+CHUNK_SECONDS = 0.05  # the longest it holds a run's lock at a time
+_STATIC = {
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/lab.js": ("lab.js", "text/javascript; charset=utf-8"),
+    "/lab.css": ("lab.css", "text/css; charset=utf-8"),
+}
+
+
+class Runs:
+    """The live runs by id: at most ``max_runs``, each forgotten after ``idle_seconds``."""
+
+    def __init__(self, max_runs: int, idle_seconds: float, clock: Callable[[], float]) -> None:
+        self.max_runs, self.idle_seconds, self.clock = max_runs, idle_seconds, clock
+        self.runs: dict[str, LabRun] = {}
+        self.pending = 0
+        self.streams = 0
+        self.lock = threading.Lock()
+
+    def _sweep(self) -> None:
+        now = self.clock()
+        for key, run in list(self.runs.items()):
+            if now - run.last_seen > self.idle_seconds:
+                self._drop(key)
+
+    def _drop(self, key: str) -> None:
+        run = self.runs.pop(key)
+        # NOTE: not under run.lock, which the trainer may hold for a chunk of updates; it reads
+        # the status at its next tick and stops
+        if run.status == "training":
+            run.status = "paused"
+        run.changed()
+
+    def reserve(self) -> None:
+        """Make room for one more run, or BadRequest 429."""
+        with self.lock:
+            self._sweep()
+            if len(self.runs) + self.pending >= self.max_runs:
+                idle = [
+                    (run.last_seen, key)
+                    for key, run in self.runs.items()
+                    if run.status != "training" and self.clock() - run.last_seen >= EVICT_SECONDS
+                ]
+                if not idle:
+                    raise BadRequest(
+                        f"at most {self.max_runs} runs at once, and all are in use; DELETE "
+                        "/api/runs/{id} one you no longer need, or try again in a minute",
+                        429,
+                    )
+                self._drop(min(idle)[1])
+            self.pending += 1
+
+    def add(self, run: LabRun | None) -> str:
+        with self.lock:
+            self.pending -= 1
+            if run is None:
+                return ""
+            key = secrets.token_hex(6)
+            self.runs[key] = run
+            return key
+
+    def get(self, key: str) -> LabRun:
+        with self.lock:
+            self._sweep()
+            run = self.runs.get(key)
+        if run is None:
+            raise BadRequest(
+                f"no run {key[:40]!r}: runs are forgotten after {self.idle_seconds / 60:g} "
+                "minutes without a request; create one with POST /api/runs",
+                404,
+            )
+        run.touch()
+        return run
+
+    def delete(self, key: str) -> None:
+        self.get(key)
+        with self.lock:
+            if key in self.runs:
+                self._drop(key)
+
+
+# ------------------------------------------------------------------------- background training
+
+
+def start_training(run: LabRun, clock: Callable[[], float]) -> None:
+    """Set ``run`` training and make sure one thread trains it, at ``run.speed`` updates/s."""
+    with run.lock:
+        if run.status in ("diverged", "done"):
+            raise _finished(run)
+        run.status = "training"
+        run.changed()
+        if run.trainer is None:
+            run.trainer = threading.Thread(
+                target=_train, args=(run, clock), name="barenet-lab-trainer", daemon=True
+            )
+            run.trainer.start()
+
+
+def _train(run: LabRun, clock: Callable[[], float]) -> None:
+    """The trainer's loop: every tick, the updates due at ``run.speed``, for at most a chunk of
+    time under the run's lock; it ends (under the lock) when the run stops training."""
+    credit, last = 0.0, time.monotonic()
+    while True:
+        with run.lock:
+            if run.status == "training" and clock() - run.last_seen > AUTO_PAUSE_SECONDS:
+                run.status = "paused"  # nobody is watching
+                run.changed()
+            if run.status != "training":
+                run.trainer = None
+                return
+            now = time.monotonic()
+            # NOTE: capped, so a slow tick does not turn into a burst of updates later
+            credit = min(credit + (now - last) * run.speed, max(1.0, run.speed * 2 * TICK_SECONDS))
+            last = now
+            if credit >= 1:
+                credit -= run.step(int(credit), deadline=now + CHUNK_SECONDS)
+            if run.status != "training":
+                run.trainer = None
+                return
+        time.sleep(TICK_SECONDS)
+
+
+def _patch(run: LabRun, learning_rate: float | None, speed: int | None) -> None:
+    with run.lock:
+        if learning_rate is not None:
+            run.set_learning_rate(learning_rate)
+        if speed is not None:
+            run.speed = speed
+            run.changed()
+
+
+def _pause(run: LabRun) -> None:
+    with run.lock:
+        if run.status == "training":
+            run.status = "paused"
+            run.changed()
+
+
+def _finished(run: LabRun) -> BadRequest:
+    if run.status == "diverged":
+        return BadRequest(
+            f"the run diverged at step {run.steps} (the loss is no longer finite); reset it, "
+            "and try a lower learning rate",
+            409,
+        )
+    return BadRequest(
+        f"the run reached its last step ({run.steps}); reset it or start another", 409
+    )
+
+
+# ------------------------------------------------------------------------------- the requests
+
+
+async def _json_object(request: Request, allowed: tuple[str, ...]) -> dict[str, Any]:
+    """The body as a JSON object with keys among ``allowed``; an empty body is {}."""
+    body = await _read_body(request)
+    if len(body) > MAX_BODY:
+        raise BadRequest(f"the body is {len(body)} bytes; the lab reads at most {MAX_BODY}", 413)
+    if not body.strip():
+        return {}
+    try:
+        data = json.loads(body, parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise BadRequest(f"the body is not valid JSON ({str(err)[:120]})") from None
+    if not isinstance(data, dict):
+        raise BadRequest(f"expected a JSON object, got a JSON {type(data).__name__}")
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise BadRequest(f"unknown keys {unknown}; expected keys among {list(allowed)}")
+    return data
+
+
+def _no_constant(name: str) -> float:
+    raise BadRequest(f"{name} is not a number allowed in JSON")
+
+
+def _query_int(request: Request, name: str, default: int | None, low: int, high: int) -> int:
+    text = request.query_params.get(name)
+    if text is None:
+        if default is None:
+            raise BadRequest(f"?{name}= is required: a whole number in {low}..{high}")
+        return default
+    if not text.isdigit() or len(text) > 9 or not low <= int(text) <= high:
+        raise BadRequest(
+            f"?{name}= must be a whole number in {low}..{high}; received {text[:20]!r}"
+        )
+    return int(text)
+
+
+def _speed(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SPEED:
+        raise BadRequest(f'"speed" must be a whole number of updates per second in 1..{MAX_SPEED}')
+    return value
+
+
+def lab_info() -> dict[str, Any]:
+    """GET /api/lab: what the page offers, and the limits."""
+    from .. import optimizers
+
+    try:
+        mnist_slice()
+        mnist = True
+    except BadRequest:
+        mnist = False
+    return {
+        "datasets": list(DATASETS),
+        "mnist": mnist,
+        "optimizers": sorted(optimizers.OPTIMIZERS),
+        "defaults": {**DEFAULTS, "speed": DEFAULT_SPEED},
+        "layers": DEFAULT_LAYERS,
+        "n": {name: DEFAULT_N.get(name, 300) for name in DATASETS},
+        "noise": DEFAULT_NOISE,
+        "limits": {
+            "runs": MAX_RUNS,
+            "n": MAX_N,
+            "layers": MAX_LAYERS,
+            "width": MAX_WIDTH,
+            "parameters": MAX_PARAMETERS,
+            "updates": MAX_UPDATES,
+            "boundary": MAX_BOUNDARY,
+            "speed": MAX_SPEED,
+            "idle_seconds": IDLE_SECONDS,
+        },
+    }
+
+
+# ------------------------------------------------------------------------------------- the app
+
+
+def create_lab_app(
+    *,
+    local_only: bool = True,
+    max_runs: int = MAX_RUNS,
+    idle_seconds: float = IDLE_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+) -> Starlette:
+    """The Starlette app of the lab: the page and the JSON API.
+
+    ``local_only`` refuses requests whose Host header is not localhost/127.0.0.1/[::1];
+    ``clock`` (seconds) decides when runs are idle, for tests.
+    """
+    require_starlette()
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException
+    from starlette.middleware import Middleware
+    from starlette.responses import JSONResponse, Response, StreamingResponse
+    from starlette.routing import Route
+
+    runs = Runs(max_runs, idle_seconds, clock)
+    files = resources.files(__package__).joinpath("static").joinpath("lab")
+    pages = {
+        route: (files.joinpath(name).read_bytes(), kind) for route, (name, kind) in _STATIC.items()
+    }
+    info: dict[str, Any] = {}
+
+    def api(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except BadRequest as err:
+                return _error(str(err), err.status)
+
+        return endpoint
+
+    async def page(request: Request) -> Response:
+        content, kind = pages[request.url.path]
+        return Response(content, media_type=kind, headers=_HEADERS)
+
+    @api
+    async def get_info(request: Request) -> Response:
+        if not info:
+            info.update(await run_in_threadpool(lab_info))
+        return JSONResponse(info)
+
+    @api
+    async def create(request: Request) -> Response:
+        config = parse_config(await _json_object(request, FIELDS))
+        runs.reserve()
+        try:
+            run = await run_in_threadpool(LabRun, config, clock)
+        except BaseException:
+            runs.add(None)  # gives the reserved place back
+            raise
+        key = runs.add(run)
+        state = await run_in_threadpool(run.state)
+        return JSONResponse({"id": key, "config": config.to_dict(), "state": state}, 201)
+
+    def run_of(request: Request) -> LabRun:
+        return runs.get(request.path_params["id"])
+
+    @api
+    async def one(request: Request) -> Response:
+        run = run_of(request)
+        if request.method == "DELETE":
+            runs.delete(request.path_params["id"])
+            return Response(status_code=204)
+        if request.method == "PATCH":
+            data = await _json_object(request, ("learning_rate", "speed"))
+            if not data:
+                raise BadRequest('send {"learning_rate": x} and/or {"speed": updates per second}')
+            lr = check_learning_rate(data["learning_rate"]) if "learning_rate" in data else None
+            speed = _speed(data["speed"]) if "speed" in data else None
+            await run_in_threadpool(_patch, run, lr, speed)
+        return JSONResponse(await run_in_threadpool(run.state))
+
+    @api
+    async def step(request: Request) -> Response:
+        run = run_of(request)
+        data = await _json_object(request, ("updates",))
+        updates = data.get("updates", 1)
+        if isinstance(updates, bool) or not isinstance(updates, int):
+            raise BadRequest(f'"updates" must be a whole number in 1..{MAX_UPDATES}')
+        if not 1 <= updates <= MAX_UPDATES:
+            raise BadRequest(
+                f'"updates" must be in 1..{MAX_UPDATES} per request; received {updates}'
+            )
+        if run.status in ("diverged", "done"):
+            raise _finished(run)
+        await run_in_threadpool(run.step, updates)
+        return JSONResponse(await run_in_threadpool(run.state))
+
+    @api
+    async def reset(request: Request) -> Response:
+        run = run_of(request)
+        await _json_object(request, ())
+        await run_in_threadpool(run.reset)
+        return JSONResponse(await run_in_threadpool(run.state))
+
+    @api
+    async def train(request: Request) -> Response:
+        run = run_of(request)
+        data = await _json_object(request, ("speed",))
+        speed = _speed(data["speed"]) if "speed" in data else None
+        await run_in_threadpool(_patch, run, None, speed)
+        await run_in_threadpool(start_training, run, clock)
+        return JSONResponse(await run_in_threadpool(run.state))
+
+    @api
+    async def pause(request: Request) -> Response:
+        run = run_of(request)
+        await _json_object(request, ())
+        await run_in_threadpool(_pause, run)
+        return JSONResponse(await run_in_threadpool(run.state))
+
+    @api
+    async def boundary(request: Request) -> Response:
+        run = run_of(request)
+        size = _query_int(request, "size", 64, 2, MAX_BOUNDARY)
+        return JSONResponse(await run_in_threadpool(run.boundary, size))
+
+    @api
+    async def trace(request: Request) -> Response:
+        run = run_of(request)
+        index = _query_int(request, "index", None, 0, 10**6)
+        split = request.query_params.get("split", "train")
+        return JSONResponse(await run_in_threadpool(run.trace, index, split))
+
+    @api
+    async def data(request: Request) -> Response:
+        run = run_of(request)
+        return JSONResponse(await run_in_threadpool(run.data))
+
+    @api
+    async def code(request: Request) -> Response:
+        run = run_of(request)
+        text = await run_in_threadpool(script, run)
+        headers = {**_HEADERS, "Content-Disposition": 'inline; filename="lab_run.py"'}
+        return Response(text, media_type="text/x-python; charset=utf-8", headers=headers)
+
+    @api
+    async def events(request: Request) -> Response:
+        key = request.path_params["id"]
+        run = run_of(request)
+        if runs.streams >= MAX_STREAMS:
+            raise BadRequest(f"at most {MAX_STREAMS} event streams at once", 429)
+
+        async def stream() -> AsyncIterator[str]:
+            with runs.lock:
+                runs.streams += 1
+            try:
+                yield "retry: 2000\n\n"
+                sent, started = -1, time.monotonic()
+                quiet = started
+                while time.monotonic() - started < STREAM_SECONDS:
+                    if key not in runs.runs:
+                        yield 'event: gone\ndata: {"error": "the run was forgotten"}\n\n'
+                        return
+                    run.touch()
+                    if run.version != sent:
+                        sent = run.version
+                        snapshot = await run_in_threadpool(run.snapshot)
+                        yield f"id: {sent}\ndata: {json.dumps(snapshot)}\n\n"
+                        quiet = time.monotonic()
+                    elif time.monotonic() - quiet > KEEPALIVE_SECONDS:
+                        yield ": keep-alive\n\n"
+                        quiet = time.monotonic()
+                    await asyncio.sleep(EVENT_SECONDS)
+            finally:
+                with runs.lock:
+                    runs.streams -= 1
+
+        headers = {**_HEADERS, "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 500)
+        return _error(str(getattr(exc, "detail", "error")), status)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return _error(f"internal error ({type(exc).__name__}); the server keeps running", 500)
+
+    prefix = "/api/runs/{id}"
+    routes = [Route(path, page) for path in _STATIC]
+    routes += [
+        Route("/api/lab", get_info),
+        Route("/api/runs", create, methods=["POST"]),
+        Route(prefix, one, methods=["GET", "PATCH", "DELETE"]),
+        Route(f"{prefix}/step", step, methods=["POST"]),
+        Route(f"{prefix}/reset", reset, methods=["POST"]),
+        Route(f"{prefix}/train", train, methods=["POST"]),
+        Route(f"{prefix}/pause", pause, methods=["POST"]),
+        Route(f"{prefix}/events", events),
+        Route(f"{prefix}/boundary", boundary),
+        Route(f"{prefix}/trace", trace),
+        Route(f"{prefix}/data", data),
+        Route(f"{prefix}/code", code),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(LocalHostOnly)] if local_only else [],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+    )
+    app.state.runs = runs
+    return app
+
+
+def serve_lab(host: str = "127.0.0.1", port: int = 8001) -> None:
+    """Serve the lab on http://host:port/ until ^C (loopback only, unless host says otherwise)."""
+    require_starlette()
+    import uvicorn
+
+    app = create_lab_app(local_only=host in LOOPBACK_BINDS)
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something already listens on host:port (uvicorn would fail to bind it)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    """``barenet lab [--host 127.0.0.1] [--port 8001]``."""
+    require_starlette()
+    if port_in_use(args.host, args.port):
+        raise OSError(f"port {args.port} on {args.host} is in use; choose another with --port")
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"barenet lab on http://{shown}:{args.port}/ - press Ctrl+C to stop", flush=True)
+    serve_lab(args.host, args.port)
+    return 0

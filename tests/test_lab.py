@@ -548,3 +548,12 @@ def test_barenet_lab_refuses_a_port_in_use(capsys):
     assert (
         err.strip() == f"error: lab: port {port} on 127.0.0.1 is in use; choose another with --port"
     )
+
+
+def test_mnist_is_offered_when_its_files_are_where_load_mnist_looks(no_mnist, tmp_path):
+    from barenet.datasets import MNIST_FILES
+
+    assert not labconfig.mnist_present()
+    for name in MNIST_FILES:
+        (tmp_path / f"{name}.gz").write_bytes(b"")
+    assert labconfig.mnist_present()

@@ -52,7 +52,7 @@ from .labconfig import (
     MAX_PARAMETERS,
     MAX_WIDTH,
     check_learning_rate,
-    mnist_slice,
+    mnist_present,
     parse_config,
 )
 from .labrun import MAX_BOUNDARY, MAX_UPDATES, LabRun
@@ -274,14 +274,9 @@ def lab_info() -> dict[str, Any]:
     """GET /api/lab: what the page offers, and the limits."""
     from .. import optimizers
 
-    try:
-        mnist_slice()
-        mnist = True
-    except BadRequest:
-        mnist = False
     return {
         "datasets": list(DATASETS),
-        "mnist": mnist,
+        "mnist": mnist_present(),
         "optimizers": sorted(optimizers.OPTIMIZERS),
         "defaults": {**DEFAULTS, "speed": DEFAULT_SPEED},
         "layers": DEFAULT_LAYERS,
@@ -329,7 +324,6 @@ def create_lab_app(
     pages = {
         route: (files.joinpath(name).read_bytes(), kind) for route, (name, kind) in _STATIC.items()
     }
-    info: dict[str, Any] = {}
 
     def api(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
@@ -346,9 +340,7 @@ def create_lab_app(
 
     @api
     async def get_info(request: Request) -> Response:
-        if not info:
-            info.update(await run_in_threadpool(lab_info))
-        return JSONResponse(info)
+        return JSONResponse(await run_in_threadpool(lab_info))
 
     @api
     async def create(request: Request) -> Response:

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from numbers import Integral, Real
+from pathlib import Path
 from typing import Any
 
 from .. import optimizers
 from ..activations import Array, Sigmoid, Softmax
-from ..datasets import DataError, load_mnist, toy
+from ..datasets import MNIST_FILES, DataError, cache_dir, load_mnist, toy
 from ..layers import Layer
 from . import BadRequest
 
@@ -244,6 +246,24 @@ def mnist_slice() -> tuple[Array, Array, Array, Array]:
         X_test[:MNIST_VAL].copy(),
         y_test[:MNIST_VAL].copy(),
     )
+
+
+def mnist_present() -> bool:
+    """Whether MNIST's files are where ``load_mnist`` looks ($BARENET_DATA, then the cache),
+    without reading them: GET /api/lab answers at once. Whether they load is told, with a
+    409, when a run asks for them."""
+    if mnist_slice.cache_info().currsize:
+        return True
+    env = os.environ.get("BARENET_DATA")
+    for directory in ([Path(env)] if env else []) + [cache_dir()]:
+        idx = all(
+            (directory / name).is_file() or (directory / f"{name}.gz").is_file()
+            for name in MNIST_FILES
+        )
+        csv = all((directory / f"mnist_{part}.csv").is_file() for part in ("train", "test"))
+        if idx or csv or (directory / "mnist.npz").is_file():
+            return True
+    return False
 
 
 def load_data(config: RunConfig) -> tuple[Array, Any, Array, Any]:

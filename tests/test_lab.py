@@ -1,5 +1,5 @@
-"""The training lab (barenet.web.lab, labrun, labconfig, labcode): its API, its limits, and
-that it trains exactly as fit does, with TestClient."""
+"""The training lab (barenet.web.lab and its modules): its API, its limits, and that it
+trains exactly as fit does, with TestClient."""
 
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ from barenet.cli import main, parse_layers
 from barenet.datasets import toy
 from barenet.training import TrainingRun
 from barenet.web import lab as lab_module
-from barenet.web import labconfig
-from barenet.web.lab import AUTO_PAUSE_SECONDS, EVICT_SECONDS, IDLE_SECONDS, create_lab_app
+from barenet.web.lab import config as labconfig
+from barenet.web.lab import create_lab_app, runs
+from barenet.web.lab.runs import AUTO_PAUSE_SECONDS, EVICT_SECONDS, IDLE_SECONDS
 
 BASE = "http://localhost"
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -367,7 +368,7 @@ def test_train_runs_in_the_background_and_pause_stops_it(client):
         time.sleep(0.02)
     paused = client.post(f"/api/runs/{run}/pause").json()
     assert paused["status"] == "paused"
-    time.sleep(3 * lab_module.TICK_SECONDS)
+    time.sleep(3 * runs.TICK_SECONDS)
     assert client.get(f"/api/runs/{run}").json()["step"] == paused["step"]
     assert runs_of(client)[run].trainer is None
 
@@ -484,9 +485,9 @@ def test_bad_requests_to_a_run_are_refused(client):
 
 
 def test_learning_rate_changes_are_capped(client, monkeypatch):
-    from barenet.web import labrun
+    from barenet.web.lab import run as lab_run
 
-    monkeypatch.setattr(labrun, "MAX_LR_CHANGES", 3)
+    monkeypatch.setattr(lab_run, "MAX_LR_CHANGES", 3)
     run = create(client, **SPIRAL)
     for lr in (0.02, 0.03):
         step(client, run, 1)

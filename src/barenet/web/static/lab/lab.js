@@ -1,5 +1,5 @@
 // The barenet lab page: a form for a run, the buttons, and drawings of what the server streams.
-// Everything here comes from the JSON API of barenet/web/lab.py (see README); the server does
+// Everything here comes from the JSON API of barenet/web/lab/ (see README); the server does
 // all the training and all the math, the page only draws it.
 "use strict";
 

@@ -19,11 +19,11 @@ from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
-from .. import optimizers
-from ..activations import Array, Sigmoid, Softmax
-from ..datasets import MNIST_FILES, DataError, cache_dir, load_mnist, toy
-from ..layers import Layer
-from . import BadRequest
+from ... import optimizers
+from ...activations import Array, Sigmoid, Softmax
+from ...datasets import MNIST_FILES, DataError, cache_dir, load_mnist, toy
+from ...layers import Layer
+from .. import BadRequest
 
 TOY = ("spiral", "moons", "circles", "xor", "gaussians", "sine")
 DATASETS = (*TOY, "mnist")
@@ -77,7 +77,7 @@ class RunConfig:
 
 def parse_layers(spec: str) -> list[Layer]:
     """The CLI's ``--layers`` syntax, e.g. ``"2,16:tanh,16:tanh,3:softmax"``, as Layers."""
-    from ..cli import parse_layers as cli_parse_layers
+    from ...cli import parse_layers as cli_parse_layers
 
     try:
         return cli_parse_layers(spec)

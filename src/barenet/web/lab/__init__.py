@@ -17,11 +17,11 @@ everything it shows comes from this JSON API, documented in README:
     GET    /api/runs/{id}/events   server-sent events: state, curves, boundary, units, gradients
     GET    /api/runs/{id}/boundary?size=S, /trace?index=i&split=train|test, /data, /code
 
-Each run is a ``labrun.LabRun``, trained by ``TrainingRun.train_step``: the step ``fit`` uses.
-Bounded: at most MAX_RUNS runs and MAX_STREAMS streams at once, the size limits of labrun.py,
+Each run is a ``run.LabRun``, trained by ``TrainingRun.train_step``: the step ``fit`` uses.
+Bounded: at most MAX_RUNS runs (runs.py) and MAX_STREAMS streams at once, the limits of config.py,
 runs forgotten after IDLE_SECONDS without a request or a stream, background training paused
 when nobody has looked for AUTO_PAUSE_SECONDS.
-Left out: sharing runs between people, persistence across restarts, GPU anything.
+Left out: sharing runs between people, and keeping them across restarts.
 """
 
 from __future__ import annotations
@@ -29,18 +29,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import secrets
 import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from . import _HEADERS, LOOPBACK_BINDS, BadRequest, LocalHostOnly, _error, _read_body
-from . import _require_starlette as require_starlette
-from .labcode import script
-from .labconfig import (
+from .. import _HEADERS, LOOPBACK_BINDS, BadRequest, LocalHostOnly, _error, _read_body
+from .. import _require_starlette as require_starlette
+from . import views
+from .config import (
     DATASETS,
     DEFAULT_LAYERS,
     DEFAULT_N,
@@ -55,7 +53,19 @@ from .labconfig import (
     mnist_present,
     parse_config,
 )
-from .labrun import MAX_BOUNDARY, MAX_UPDATES, LabRun
+from .run import MAX_UPDATES, LabRun
+from .runs import (
+    IDLE_SECONDS,
+    MAX_RUNS,
+    Runs,
+    finished,
+    pause_training,
+    set_controls,
+    start_training,
+)
+from .script import script
+from .trace import trace as trace_of
+from .views import MAX_BOUNDARY
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -64,165 +74,18 @@ if TYPE_CHECKING:
 
 __all__ = ["create_lab_app", "serve_lab"]
 
-MAX_RUNS = 4
 MAX_STREAMS = 8
 MAX_BODY = 4096  # a run's settings are a few hundred bytes
-IDLE_SECONDS = 900.0  # a run nobody asked about for 15 minutes is forgotten
-EVICT_SECONDS = 60.0  # with MAX_RUNS runs, one idle this long makes room for a new one
-AUTO_PAUSE_SECONDS = 60.0  # background training stops when nobody watches
 MAX_SPEED = 10_000  # updates per second
 DEFAULT_SPEED = 100
 EVENT_SECONDS = 0.25  # the streams' tick: at most four events a second
 STREAM_SECONDS = 600.0  # a stream ends after this; EventSource reconnects by itself
 KEEPALIVE_SECONDS = 15.0
-TICK_SECONDS = 0.04  # the background trainer's tick
-CHUNK_SECONDS = 0.05  # the longest it holds a run's lock at a time
 _STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/lab.js": ("lab.js", "text/javascript; charset=utf-8"),
     "/lab.css": ("lab.css", "text/css; charset=utf-8"),
 }
-
-
-class Runs:
-    """The live runs by id: at most ``max_runs``, each forgotten after ``idle_seconds``."""
-
-    def __init__(self, max_runs: int, idle_seconds: float, clock: Callable[[], float]) -> None:
-        self.max_runs, self.idle_seconds, self.clock = max_runs, idle_seconds, clock
-        self.runs: dict[str, LabRun] = {}
-        self.pending = 0
-        self.streams = 0
-        self.lock = threading.Lock()
-
-    def _sweep(self) -> None:
-        now = self.clock()
-        for key, run in list(self.runs.items()):
-            if now - run.last_seen > self.idle_seconds:
-                self._drop(key)
-
-    def _drop(self, key: str) -> None:
-        run = self.runs.pop(key)
-        # NOTE: not under run.lock, which the trainer may hold for a chunk of updates; it reads
-        # the status at its next tick and stops
-        if run.status == "training":
-            run.status = "paused"
-        run.changed()
-
-    def reserve(self) -> None:
-        """Make room for one more run, or BadRequest 429."""
-        with self.lock:
-            self._sweep()
-            if len(self.runs) + self.pending >= self.max_runs:
-                idle = [
-                    (run.last_seen, key)
-                    for key, run in self.runs.items()
-                    if run.status != "training" and self.clock() - run.last_seen >= EVICT_SECONDS
-                ]
-                if not idle:
-                    raise BadRequest(
-                        f"at most {self.max_runs} runs at once, and all are in use; DELETE "
-                        "/api/runs/{id} one you no longer need, or try again in a minute",
-                        429,
-                    )
-                self._drop(min(idle)[1])
-            self.pending += 1
-
-    def add(self, run: LabRun | None) -> str:
-        with self.lock:
-            self.pending -= 1
-            if run is None:
-                return ""
-            key = secrets.token_hex(6)
-            self.runs[key] = run
-            return key
-
-    def get(self, key: str) -> LabRun:
-        with self.lock:
-            self._sweep()
-            run = self.runs.get(key)
-        if run is None:
-            raise BadRequest(
-                f"no run {key[:40]!r}: runs are forgotten after {self.idle_seconds / 60:g} "
-                "minutes without a request; create one with POST /api/runs",
-                404,
-            )
-        run.touch()
-        return run
-
-    def delete(self, key: str) -> None:
-        self.get(key)
-        with self.lock:
-            if key in self.runs:
-                self._drop(key)
-
-
-# ------------------------------------------------------------------------- background training
-
-
-def start_training(run: LabRun, clock: Callable[[], float]) -> None:
-    """Set ``run`` training and make sure one thread trains it, at ``run.speed`` updates/s."""
-    with run.lock:
-        if run.status in ("diverged", "done"):
-            raise _finished(run)
-        run.status = "training"
-        run.changed()
-        if run.trainer is None:
-            run.trainer = threading.Thread(
-                target=_train, args=(run, clock), name="barenet-lab-trainer", daemon=True
-            )
-            run.trainer.start()
-
-
-def _train(run: LabRun, clock: Callable[[], float]) -> None:
-    """The trainer's loop: every tick, the updates due at ``run.speed``, for at most a chunk of
-    time under the run's lock; it ends (under the lock) when the run stops training."""
-    credit, last = 0.0, time.monotonic()
-    while True:
-        with run.lock:
-            if run.status == "training" and clock() - run.last_seen > AUTO_PAUSE_SECONDS:
-                run.status = "paused"  # nobody is watching
-                run.changed()
-            if run.status != "training":
-                run.trainer = None
-                return
-            now = time.monotonic()
-            # NOTE: capped, so a slow tick does not turn into a burst of updates later
-            credit = min(credit + (now - last) * run.speed, max(1.0, run.speed * 2 * TICK_SECONDS))
-            last = now
-            if credit >= 1:
-                credit -= run.step(int(credit), deadline=now + CHUNK_SECONDS)
-            if run.status != "training":
-                run.trainer = None
-                return
-        time.sleep(TICK_SECONDS)
-
-
-def _patch(run: LabRun, learning_rate: float | None, speed: int | None) -> None:
-    with run.lock:
-        if learning_rate is not None:
-            run.set_learning_rate(learning_rate)
-        if speed is not None:
-            run.speed = speed
-            run.changed()
-
-
-def _pause(run: LabRun) -> None:
-    with run.lock:
-        if run.status == "training":
-            run.status = "paused"
-            run.changed()
-
-
-def _finished(run: LabRun) -> BadRequest:
-    if run.status == "diverged":
-        return BadRequest(
-            f"the run diverged at step {run.steps} (the loss is no longer finite); reset it, "
-            "and try a lower learning rate",
-            409,
-        )
-    return BadRequest(
-        f"the run reached its last step ({run.steps}); reset it or start another", 409
-    )
 
 
 # ------------------------------------------------------------------------------- the requests
@@ -272,7 +135,7 @@ def _speed(value: Any) -> int:
 
 def lab_info() -> dict[str, Any]:
     """GET /api/lab: what the page offers, and the limits."""
-    from .. import optimizers
+    from ... import optimizers
 
     return {
         "datasets": list(DATASETS),
@@ -320,7 +183,7 @@ def create_lab_app(
     from starlette.routing import Route
 
     runs = Runs(max_runs, idle_seconds, clock)
-    files = resources.files(__package__).joinpath("static").joinpath("lab")
+    files = resources.files("barenet.web").joinpath("static").joinpath("lab")
     pages = {
         route: (files.joinpath(name).read_bytes(), kind) for route, (name, kind) in _STATIC.items()
     }
@@ -370,7 +233,7 @@ def create_lab_app(
                 raise BadRequest('send {"learning_rate": x} and/or {"speed": updates per second}')
             lr = check_learning_rate(data["learning_rate"]) if "learning_rate" in data else None
             speed = _speed(data["speed"]) if "speed" in data else None
-            await run_in_threadpool(_patch, run, lr, speed)
+            await run_in_threadpool(set_controls, run, lr, speed)
         return JSONResponse(await run_in_threadpool(run.state))
 
     @api
@@ -385,7 +248,7 @@ def create_lab_app(
                 f'"updates" must be in 1..{MAX_UPDATES} per request; received {updates}'
             )
         if run.status in ("diverged", "done"):
-            raise _finished(run)
+            raise finished(run)
         await run_in_threadpool(run.step, updates)
         return JSONResponse(await run_in_threadpool(run.state))
 
@@ -401,7 +264,7 @@ def create_lab_app(
         run = run_of(request)
         data = await _json_object(request, ("speed",))
         speed = _speed(data["speed"]) if "speed" in data else None
-        await run_in_threadpool(_patch, run, None, speed)
+        await run_in_threadpool(set_controls, run, None, speed)
         await run_in_threadpool(start_training, run, clock)
         return JSONResponse(await run_in_threadpool(run.state))
 
@@ -409,26 +272,26 @@ def create_lab_app(
     async def pause(request: Request) -> Response:
         run = run_of(request)
         await _json_object(request, ())
-        await run_in_threadpool(_pause, run)
+        await run_in_threadpool(pause_training, run)
         return JSONResponse(await run_in_threadpool(run.state))
 
     @api
     async def boundary(request: Request) -> Response:
         run = run_of(request)
         size = _query_int(request, "size", 64, 2, MAX_BOUNDARY)
-        return JSONResponse(await run_in_threadpool(run.boundary, size))
+        return JSONResponse(await run_in_threadpool(views.boundary, run, size))
 
     @api
     async def trace(request: Request) -> Response:
         run = run_of(request)
         index = _query_int(request, "index", None, 0, 10**6)
         split = request.query_params.get("split", "train")
-        return JSONResponse(await run_in_threadpool(run.trace, index, split))
+        return JSONResponse(await run_in_threadpool(trace_of, run, index, split))
 
     @api
     async def data(request: Request) -> Response:
         run = run_of(request)
-        return JSONResponse(await run_in_threadpool(run.data))
+        return JSONResponse(await run_in_threadpool(views.data, run))
 
     @api
     async def code(request: Request) -> Response:

@@ -13,16 +13,16 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .. import activations, losses, optimizers
-from ..saving import architecture
+from ... import activations, losses, optimizers
+from ...saving import architecture
 
 if TYPE_CHECKING:
-    from .labrun import LabRun
+    from .run import LabRun
 
 
 def script(lab: LabRun) -> str:
     """The Python source that reproduces ``lab`` at its current step."""
-    from .labconfig import toy_calls
+    from .config import toy_calls
 
     with lab.lock:
         config, model = lab.config, lab.model

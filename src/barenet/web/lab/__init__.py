@@ -53,7 +53,7 @@ from .config import (
     mnist_present,
     parse_config,
 )
-from .run import MAX_UPDATES, LabRun
+from .run import DEFAULT_SPEED, MAX_UPDATES, LabRun
 from .runs import (
     IDLE_SECONDS,
     MAX_RUNS,
@@ -77,7 +77,6 @@ __all__ = ["create_lab_app", "serve_lab"]
 MAX_STREAMS = 8
 MAX_BODY = 4096  # a run's settings are a few hundred bytes
 MAX_SPEED = 10_000  # updates per second
-DEFAULT_SPEED = 100
 EVENT_SECONDS = 0.25  # the streams' tick: at most four events a second
 STREAM_SECONDS = 600.0  # a stream ends after this; EventSource reconnects by itself
 KEEPALIVE_SECONDS = 15.0

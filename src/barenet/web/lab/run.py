@@ -43,6 +43,7 @@ from .views import finite, rounded
 MAX_UPDATES = 5000  # per step request
 MAX_STEPS = 1_000_000  # per run: then its status is "done"
 MAX_LR_CHANGES = 200
+DEFAULT_SPEED = 100  # updates per second in the background
 MAX_POINTS = 400  # points per curve: past that, every other one is dropped
 
 
@@ -92,7 +93,7 @@ class LabRun:
         self.clock = clock
         self.lock = threading.RLock()
         self.version = 0
-        self.speed = 100  # updates per second while training in the background
+        self.speed = DEFAULT_SPEED  # updates per second while training in the background
         self.last_seen = clock()
         self.trainer: threading.Thread | None = None  # the thread training it (runs.py)
         X, y, X_val, y_val = load_data(config)

@@ -39,6 +39,7 @@ def trace(lab: LabRun, index: int, split: str = "train") -> dict[str, Any]:
         grads = model._gradients(x, t)
         a, cache = model._forward(x)
         loss = model._loss_value(a, cache[-1].z, t)
+    explained = explanation.to_dict()
     L = model.n_layers
     fused = model.loss_function.fuses_with(model.output_activation)
     forward = [
@@ -53,7 +54,7 @@ def trace(lab: LabRun, index: int, split: str = "train") -> dict[str, Any]:
                 "a": f"a{layer['index']} = {layer['activation']}(z{layer['index']})",
             },
         }
-        for layer in explanation.to_dict()["layers"]
+        for layer in explained["layers"]
     ]
     backward = []
     for l in range(L, 0, -1):
@@ -88,7 +89,7 @@ def trace(lab: LabRun, index: int, split: str = "train") -> dict[str, Any]:
             "x": X[index].tolist(),
             "target": int(target.argmax()) if model.task == "multiclass" else float(target[0]),
             "output": a[0].tolist(),
-            "prediction": explanation.to_dict()["prediction"],
+            "prediction": explained["prediction"],
             "loss": loss,
             "loss_name": model.loss_function.name,
             "forward": forward,

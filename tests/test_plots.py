@@ -195,3 +195,83 @@ def test_save_all_skips_the_image_plots_for_other_inputs(tmp_path):
         "probabilities.png",
     ]
     assert all(p.exists() for p in paths)
+
+
+# ------------------------------------------------------------------------ decision_boundary
+
+
+def half_plane_classifier(sigmoid=False):
+    """class 0 where x1 > 0, class 1 where x1 < 0 (z = [x1, -x1]), or one sigmoid unit."""
+    if sigmoid:  # P(class 1) = sigmoid(-4 x1)
+        model = DeepNeuralNetwork([Layer(2), Layer(1, "sigmoid")], seed=0)
+        model.params["W1"][:] = [[-4.0], [0.0]]
+    else:
+        model = DeepNeuralNetwork([Layer(2), Layer(2, "softmax")], seed=0)
+        model.params["W1"][:] = [[4.0, -4.0], [0.0, 0.0]]
+    model.params["b1"][:] = 0
+    return model
+
+
+@pytest.mark.parametrize("sigmoid", [False, True])
+def test_decision_boundary_colours_each_side_by_its_class(tmp_path, sigmoid):
+    X = np.array([[-1.0, -1.0], [1.0, 1.0], [-1.0, 1.0], [1.0, -1.0]])
+    y = np.array([1, 0, 1, 0])
+    fig = plots.decision_boundary(half_plane_classifier(sigmoid), X, y, path=tmp_path / "db.png")
+    assert_png(tmp_path / "db.png", fig)
+    ax = fig.axes[0]
+    image = np.asarray(ax.images[0].get_array())  # (rows = x2, columns = x1, rgb), origin lower
+    blue, orange = (np.array(matplotlib.colors.to_rgb(c)) for c in ("tab:blue", "tab:orange"))
+
+    def hue(rgb):  # which class colour, mixed with white, makes this pixel
+        return min(("blue", blue), ("orange", orange), key=lambda c: _unmix_error(rgb, c[1]))[0]
+
+    assert hue(image[100, 180]) == "blue" and hue(image[100, 20]) == "orange"
+    # paler at the boundary, where the network cannot tell the classes apart
+    assert image[100, 100].mean() > image[100, 180].mean()
+    assert "accuracy 100.0%" in ax.get_title()
+    points = {to_hex(c) for col in ax.collections for c in col.get_facecolors()}
+    assert points == {to_hex("tab:blue"), to_hex("tab:orange")}
+
+
+def _unmix_error(rgb, colour):
+    """How far rgb is from white + s * (colour - white) for the best s."""
+    direction = colour - 1.0
+    s = np.dot(rgb - 1.0, direction) / np.dot(direction, direction)
+    return float(np.linalg.norm(rgb - 1.0 - s * direction))
+
+
+def test_decision_boundary_draws_on_the_given_axes():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    ax = fig.subplots()
+    X = np.array([[-1.0, 0.0], [1.0, 0.0]])
+    assert plots.decision_boundary(half_plane_classifier(), X, [1, 0], ax=ax) is fig
+    assert len(ax.images) == 1 and len(fig.axes) == 1
+
+
+def test_decision_boundary_of_a_regression_is_the_fitted_curve(tmp_path):
+    model = DeepNeuralNetwork([Layer(1), Layer(4, "tanh"), Layer(1)], seed=0)
+    X = np.linspace(-3, 3, 20)[:, None]
+    y = np.sin(X[:, 0])
+    fig = plots.decision_boundary(model, X, y, path=tmp_path / "fit.png", resolution=50)
+    assert_png(tmp_path / "fit.png", fig)
+    (line,) = fig.axes[0].get_lines()
+    xs, ys = line.get_data()
+    assert len(xs) == 50 and xs[0] < X.min() and xs[-1] > X.max()
+    np.testing.assert_allclose(ys, model.predict(np.asarray(xs)[:, None]), rtol=1e-6)
+    assert fig.axes[0].get_title().startswith("Fitted curve")
+
+
+@pytest.mark.parametrize(
+    ("layers", "X", "message"),
+    [
+        ([Layer(2), Layer(2, "softmax")], np.zeros((3, 3)), r"X must be \(n, 2\)"),
+        ([Layer(3), Layer(2, "softmax")], np.zeros((3, 3)), r"classifiers of 2 inputs"),
+        ([Layer(2), Layer(1)], np.zeros((3, 2)), r"1 input and 1 output; this one maps 2 -> 1"),
+    ],
+)
+def test_decision_boundary_refuses_what_it_cannot_draw(layers, X, message):
+    model = DeepNeuralNetwork(layers, seed=0)
+    with pytest.raises(ValueError, match=message):
+        plots.decision_boundary(model, X, np.zeros(len(X)))

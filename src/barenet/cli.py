@@ -6,6 +6,7 @@
     barenet explain MODEL IMAGE
     barenet info MODEL
     barenet serve MODEL [--host 127.0.0.1] [--port 8000]
+    barenet lab [--host 127.0.0.1] [--port 8001]
     barenet data fetch|info|path
     barenet exercises DIR [--check | --solutions] [--force]
 
@@ -501,6 +502,12 @@ def fetch_mnist_verbosely() -> Path:
     return cache
 
 
+def cmd_lab(args: argparse.Namespace) -> int:
+    from .web.lab import cmd_lab as lab
+
+    return lab(args)
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     if args.action == "path":
         env = os.environ.get("BARENET_DATA")
@@ -650,6 +657,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=port_number, metavar="N", default=8000, help="the TCP port")
     serve.set_defaults(func=cmd_serve)
+
+    lab = commands.add_parser("lab", help="a page to watch a network learn, step by step")
+    lab.add_argument("--host", default="127.0.0.1", help="default: this machine only")
+    lab.add_argument("--port", type=int, default=8001)
+    lab.set_defaults(func=cmd_lab)
 
     data = commands.add_parser("data", help="MNIST in the cache: fetch, info, path")
     data.add_argument(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -95,22 +95,15 @@ class TrainingRun:
 
     def train_epoch(self, epoch: int) -> Logs:
         """One pass over the training data in shuffled batches; returns the epoch's logs."""
-        model, X, Y, n, size = self.model, self.X, self.Y, len(self.X), self.batch_size
+        model, Y, n, size = self.model, self.Y, len(self.X), self.batch_size
         name = metric_name(model)
         ss_tot = _total_sum_of_squares(Y) if model.task == "regression" else 0.0
         for cb in self.callbacks:
             cb.on_epoch_begin(epoch)
-        order = self.rng.permutation(n) if self.shuffle else None
         snapshot = {k: v.copy() for k, v in model.params.items()}
         loss_sum = hits = 0.0
-        for batch, start in enumerate(range(0, n, size)):
-            if order is None:
-                Xb, Yb = X[start : start + size], Y[start : start + size]
-            else:
-                idx = order[start : start + size]
-                Xb, Yb = X.take(idx, axis=0), Y.take(idx, axis=0)
-            if self.augment is not None:
-                Xb = self.augment(Xb, self.rng)
+        for batch, (Xb, Yb) in enumerate(self.batches()):
+            start = batch * size
             loss, a = self.train_step(Xb, Yb)
             if not math.isfinite(loss):
                 self._diverged(snapshot, epoch, batch, loss)
@@ -131,6 +124,25 @@ class TrainingRun:
         for cb in self.callbacks:
             cb.on_epoch_end(epoch, logs)
         return logs
+
+    def batches(self) -> Iterator[tuple[Array, Array]]:
+        """One epoch's mini-batches, in the order ``train_epoch`` trains on them: the rows
+        shuffled by the run's rng (when ``shuffle``), cut every ``batch_size`` rows (the last
+        batch may be smaller), each augmented (when ``augment``) just before it is yielded.
+
+        Shapes: -> (Xb (b, d), Yb (b, k)) per batch, b <= batch_size
+        """
+        X, Y, n, size = self.X, self.Y, len(self.X), self.batch_size
+        order = self.rng.permutation(n) if self.shuffle else None
+        for start in range(0, n, size):
+            if order is None:
+                Xb, Yb = X[start : start + size], Y[start : start + size]
+            else:
+                idx = order[start : start + size]
+                Xb, Yb = X.take(idx, axis=0), Y.take(idx, axis=0)
+            if self.augment is not None:
+                Xb = self.augment(Xb, self.rng)
+            yield Xb, Yb
 
     def train_step(self, X: Array, Y: Array) -> tuple[float, Array]:
         """One update on a batch; returns the batch's loss (before the update) and outputs."""

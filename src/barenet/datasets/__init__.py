@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import toy as toy  # barenet.datasets.toy: spiral, moons, ... (NumPy only)
 from ._base import MAX_FILE_BYTES, MNIST_FILES, DataError, PathLike, mnist_arrays
 from .csv import read_csv, write_submission
 from .idx import read_idx

@@ -1,0 +1,204 @@
+"""The training lab's page in a real browser: headless Chromium (Debian's) driven by Playwright.
+
+`barenet lab` runs in a subprocess on a free port; the tests press the buttons as a learner
+would and read what the page shows, the heat map's pixels included. Chromium is installed
+with apt-get when missing and we are root; otherwise the tests skip, or fail when
+BARENET_REQUIRE_BROWSER=1 (CI).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from _browser import CHROMIUM_ARGS, ensure_chromium, free_port, unavailable
+
+pytest.importorskip("starlette")
+
+SCREENSHOT = "/tmp/barenet-lab.png"  # a copy for people to look at; the test's own is in tmp_path
+TIMEOUT_MS = 15_000
+READY = "() => !document.getElementById('train').disabled && snapshot !== null"
+
+# Every 8th pixel of the canvas, each way, as RGB. Shapes: -> {rows, cols, rgb: (rows * cols * 3,)}
+READ_CANVAS = """(el) => {
+    const {width, height} = el;
+    const d = el.getContext("2d").getImageData(0, 0, width, height).data;
+    const rgb = [];
+    let rows = 0;
+    for (let y = 0; y < height; y += 8, rows++) {
+        for (let x = 0; x < width; x += 8) {
+            const i = 4 * (y * width + x);
+            rgb.push(d[i], d[i + 1], d[i + 2]);
+        }
+    }
+    return {rows, cols: Math.ceil(width / 8), rgb};
+}"""
+
+
+def read_canvas(page, selector: str) -> np.ndarray:
+    """Shapes: -> (rows, cols, 3) in 0..255"""
+    out = page.locator(selector).evaluate(READ_CANVAS)
+    return np.asarray(out["rgb"], dtype=np.float64).reshape(out["rows"], out["cols"], 3)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = ensure_chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        unavailable(f"Playwright is not installed ({exc}); install it with: pip install playwright")
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+    except Exception:
+        playwright.stop()
+        raise
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+@pytest.fixture(scope="module")
+def lab_url(browser, tmp_path_factory):
+    """`barenet lab --port P` in a subprocess, until the module's tests are done."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("lab") / "lab.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "barenet", "lab", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"barenet lab exited with {proc.returncode}:\n{_tail(log_path)}")
+                try:
+                    with urllib.request.urlopen(f"{url}/api/lab", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"barenet lab: no answer in 60 s:\n{_tail(log_path)}")
+                time.sleep(0.1)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _tail(path: Path, n: int = 3000) -> str:
+    return path.read_text(errors="replace")[-n:]
+
+
+def open_lab(browser, url, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    page.wait_for_function(READY, timeout=TIMEOUT_MS)
+    return context, page, errors
+
+
+def text(page, testid: str) -> str:
+    return page.locator(f'[data-testid="{testid}"]').inner_text()
+
+
+def wait_for_step(page, condition: str) -> None:
+    """Wait until the step shown, as a number s, makes ``condition`` true (e.g. "s >= 50")."""
+    page.wait_for_function(
+        f"() => {{ const s = Number(document.querySelector('[data-testid=step]').textContent);"
+        f" return {condition}; }}",
+        timeout=TIMEOUT_MS,
+    )
+
+
+def test_train_pause_step_reset_as_the_heat_map_moves(browser, lab_url, tmp_path):
+    from playwright.sync_api import expect
+
+    context, page, errors = open_lab(browser, lab_url, 1280, 900)
+    try:
+        assert text(page, "step") == "0"
+        first_loss, first_map = text(page, "loss"), read_canvas(page, "#boundary")
+        page.select_option("#speed", "1000")
+        page.get_by_role("button", name="Train").click()
+        expect(page.get_by_role("button", name="Pause")).to_be_visible()
+        wait_for_step(page, "s >= 150")
+        moved = np.abs(read_canvas(page, "#boundary") - first_map).max(axis=2) > 30
+        assert moved.mean() > 0.05, f"only {moved.mean():.1%} of the heat map changed"
+
+        page.get_by_role("button", name="Pause").click()
+        expect(page.get_by_role("button", name="Train")).to_be_visible()
+        page.wait_for_timeout(400)  # the last updates of the tick in flight, and their event
+        paused = int(text(page, "step"))
+        page.wait_for_timeout(400)
+        assert int(text(page, "step")) == paused, "the step count moved while paused"
+        assert float(text(page, "loss")) < float(first_loss)
+        assert text(page, "accuracy").endswith("%")
+
+        page.get_by_role("button", name="Step").click()
+        wait_for_step(page, f"s === {paused + 1}")
+
+        page.get_by_role("button", name="Reset").click()
+        wait_for_step(page, "s === 0")
+        expect(page.get_by_test_id("loss")).to_have_text(first_loss)
+
+        # one sample's trace, then the code
+        box = page.locator("#boundary").bounding_box()
+        fx, fy = page.evaluate(
+            """() => { const c = document.getElementById('boundary');
+                const [x, y] = toPixel(c, data.extent, data.X[0][0], data.X[0][1]);
+                return [x / c.width, y / c.height]; }"""
+        )
+        page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        expect(page.locator("#trace")).to_contain_text("dW1 = a0.T @ delta1")
+        expect(page.locator("#trace-title")).to_contain_text("training sample #0")
+        page.get_by_role("button", name="Show the code").click()
+        expect(page.locator("#code")).to_contain_text("run.train_step(*next(stream))")
+
+        shot = tmp_path / "lab.png"
+        page.screenshot(path=shot, full_page=True)
+        shutil.copy(shot, SCREENSHOT)
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def test_a_phone_sized_viewport_has_no_horizontal_scroll(browser, lab_url):
+    from playwright.sync_api import expect
+
+    context, page, errors = open_lab(browser, lab_url, 360, 740)
+    try:
+        wide = "() => document.documentElement.scrollWidth <= window.innerWidth"
+        assert page.evaluate(wide), "the page scrolls sideways at 360 px"
+        page.get_by_role("button", name="Train").click()
+        wait_for_step(page, "s > 0")
+        page.get_by_role("button", name="Pause").click()
+        expect(page.get_by_role("button", name="Train")).to_be_visible()
+        page.get_by_role("button", name="Show the code").click()
+        expect(page.locator("#code")).to_contain_text("TrainingRun")
+        for selector in ("#boundary", "#loss-curve", "#train", "[data-testid=accuracy]"):
+            box = page.locator(selector).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360, selector
+        assert page.evaluate(wide), "the page scrolls sideways at 360 px with the code shown"
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"

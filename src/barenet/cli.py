@@ -6,6 +6,7 @@
     barenet explain MODEL IMAGE
     barenet info MODEL
     barenet serve MODEL [--host 127.0.0.1] [--port 8000]
+    barenet export MODEL --onnx out.onnx | --html digits.html
     barenet data fetch|info|path
 
 Errors print one line, ``error: <command>: <why>``, and exit 1; usage errors exit 2; Ctrl-C
@@ -258,6 +259,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="default: this machine only")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=cmd_serve)
+
+    from .interop import cmd_export
+
+    export = commands.add_parser("export", help="the model as ONNX, or as a page that runs it")
+    export.add_argument("model")
+    export.add_argument("--onnx", metavar="FILE", help="write an ONNX graph (barenet[onnx])")
+    export.add_argument("--html", metavar="FILE", help="write a self-contained draw-a-digit page")
+    export.set_defaults(func=cmd_export)
 
     data = commands.add_parser("data", help="MNIST in the cache: fetch, info, path")
     data.add_argument("action", choices=["fetch", "info", "path"])

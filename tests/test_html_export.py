@@ -250,6 +250,10 @@ def pictures() -> dict[str, np.ndarray]:
     noisy[..., :3] -= rng.integers(0, 20, (60, 50, 3), dtype=np.uint8)
     noisy[15:45, 20:27, :3] = (30, 40, 160)
     out["blue on noisy paper"] = noisy
+    block = np.zeros((70, 60, 4), dtype=np.uint8)  # 40x25 scaled by 0.5: a width of 12.5 -> 12
+    block[..., 3] = 255
+    block[10:50, 20:45, :3] = 255
+    out["a block whose width rounds half to even"] = block
     return out
 
 

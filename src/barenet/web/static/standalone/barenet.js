@@ -295,7 +295,6 @@
       r += y * pairwiseSum(patch.data, y * patch.width, patch.width);
       for (let x = 0; x < patch.width; x++) columns[x] += patch.data[y * patch.width + x];
     }
-    if (patch.width === 1) columns[0] = mass; // NOTE: NumPy sums a single column pairwise
     for (let x = 0; x < patch.width; x++) c += x * columns[x];
     [r, c] = [r / mass, c / mass];
     const y0 = Math.min(Math.max(Math.floor(SIDE / 2 - r + 0.5), 0), SIDE - patch.height);

@@ -122,6 +122,19 @@ def test_cli_export_html_and_onnx_together(tmp_path):
     assert (tmp_path / "m.onnx").stat().st_size > 784 * 8 * 4
 
 
+def test_the_guide_quotes_the_pages_forward_pass():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    guide = (root / "docs" / "guide.md").read_text(encoding="utf-8")
+    engine = (root / "src" / "barenet" / "web" / "static" / "standalone" / "barenet.js").read_text()
+    (block,) = re.findall(r"```js\n(.*?)```", guide, flags=re.S)
+    lines = [line.strip() for line in block.splitlines() if line.strip()]
+    assert len(lines) == 3
+    for line in lines:
+        assert line in engine, f"the guide quotes {line!r}, which barenet.js no longer has"
+
+
 # ---------------------------------------------------------------------------- the browser
 
 

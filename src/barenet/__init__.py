@@ -34,6 +34,8 @@ from .checkpoints import CheckpointError
 from .datasets import DataError
 from .exceptions import ConvergenceWarning, DataWarning
 from .images import ImageError
+from .interop.onnx_import import from_onnx  # onnx itself is imported only when called
+from .interop.sklearn_import import from_sklearn  # scikit-learn too
 from .layers import Layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .network import DeepNeuralNetwork
@@ -68,6 +70,8 @@ __all__ = [
     "activations",
     "augment",
     "callbacks",
+    "from_onnx",
+    "from_sklearn",
     "initializers",
     "load",
     "losses",

@@ -7,6 +7,7 @@
     barenet info MODEL
     barenet serve MODEL [--host 127.0.0.1] [--port 8000]
     barenet lab [--host 127.0.0.1] [--port 8001]
+    barenet export MODEL --onnx out.onnx | --html digits.html
     barenet data fetch|info|path
     barenet exercises DIR [--check | --solutions] [--force]
 
@@ -662,6 +663,14 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--host", default="127.0.0.1", help="default: this machine only")
     lab.add_argument("--port", type=int, default=8001)
     lab.set_defaults(func=cmd_lab)
+
+    from .interop import cmd_export
+
+    export = commands.add_parser("export", help="the model as ONNX, or as a page that runs it")
+    export.add_argument("model")
+    export.add_argument("--onnx", metavar="FILE", help="write an ONNX graph (barenet[onnx])")
+    export.add_argument("--html", metavar="FILE", help="write a self-contained draw-a-digit page")
+    export.set_defaults(func=cmd_export)
 
     data = commands.add_parser("data", help="MNIST in the cache: fetch, info, path")
     data.add_argument(

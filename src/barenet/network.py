@@ -275,6 +275,12 @@ class DeepNeuralNetwork:
         """Write this network to a safetensors model file (see ``saving.py``)."""
         saving.save(self, path)
 
+    def to_onnx(self, path: str | os.PathLike[str]) -> None:
+        """Write this network as an ONNX graph: Gemm + activation per layer (``interop``)."""
+        from .interop.onnx_export import to_onnx
+
+        to_onnx(self, path)
+
     def summary(self) -> str:
         """The architecture as a table: layer, size, activation, parameter count, initializer."""
         rows: list[list[Any]] = [["0 (input)", self.layers[0].size, "-", 0, "-"]]

@@ -1,6 +1,10 @@
 // The draw-a-digit page: draw with Pointer Events, POST the canvas as a PNG, show the answer.
-// Plain JavaScript, no build step, nothing loaded from elsewhere.
+// Plain JavaScript, no build step, nothing loaded from elsewhere. In the page that
+// `barenet export --html` writes, standalone/barenet.js runs the network here instead of the
+// server: window.barenet answers what api/model and api/predict would.
 "use strict";
+
+const engine = window.barenet; // undefined when the page is served by `barenet serve`
 
 const canvas = document.getElementById("canvas");
 const ctx = canvas.getContext("2d");
@@ -77,20 +81,33 @@ function schedule() {
   timer = setTimeout(predict, DEBOUNCE_MS);
 }
 
+// The answer for the drawing: {ok, status, data}, data as /api/predict returns it.
+async function ask() {
+  if (engine) {
+    try {
+      const image = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      return { ok: true, status: 200, data: engine.read(image) };
+    } catch (error) {
+      return { ok: false, status: 400, data: { error: error.message } };
+    }
+  }
+  const response = await fetch("api/predict", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ image: canvas.toDataURL("image/png") }),
+  });
+  return { ok: response.ok, status: response.status, data: await response.json() };
+}
+
 async function predict() {
   if (!dirty) return;
   const id = ++sequence;
   try {
-    const response = await fetch("api/predict", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ image: canvas.toDataURL("image/png") }),
-    });
-    const data = await response.json();
+    const { ok, status, data } = await ask();
     if (id < shown || !dirty) return;
     shown = id;
-    if (!response.ok) {
-      statusLine.textContent = data.error || `error ${response.status}`;
+    if (!ok) {
+      statusLine.textContent = data.error || `error ${status}`;
       return;
     }
     statusLine.textContent = "";
@@ -278,8 +295,7 @@ function buildModel(info) {
 
 resetCanvas();
 buildBars(10);
-fetch("api/model")
-  .then((response) => response.json())
+(engine ? Promise.resolve(engine.model) : fetch("api/model").then((response) => response.json()))
   .then(buildModel)
   .catch((error) => {
     statusLine.textContent = `could not read the model (${error})`;

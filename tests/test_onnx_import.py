@@ -1,0 +1,520 @@
+"""barenet.from_onnx: barenet's own exports, both of PyTorch's exporters (committed fixtures, and
+live when torch is installed), hand-built graphs of every form it reads, refusals, and fuzzing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import barenet
+from barenet import DataWarning, DeepNeuralNetwork, Layer, LeakyReLU, ModelFileError, from_onnx
+from barenet.activations import ACTIVATIONS
+
+onnx = pytest.importorskip("onnx", reason="onnx is not installed: pip install 'barenet[onnx]'")
+ort = pytest.importorskip(
+    "onnxruntime", reason="onnxruntime is not installed: pip install 'barenet[test]'"
+)
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from _torch_models import EXPORTERS, FIXTURES, NAMES, build, export  # noqa: E402
+
+FUZZ = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+
+
+def by_onnxruntime(path, X):
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: X})[0]
+
+
+def write(path, nodes, tensors, *, inputs=None, outputs=None, opset=17, dtype=TensorProto.FLOAT):
+    """A hand-built graph from "x" (batch, 3) to "y", written to `path` without a check."""
+    inputs = inputs or [helper.make_tensor_value_info("x", dtype, ["batch", 3])]
+    outputs = outputs or [helper.make_tensor_value_info("y", dtype, ["batch", None])]
+    graph = helper.make_graph(nodes, "g", inputs, outputs, initializer=tensors)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+rng = np.random.default_rng(0)
+W1 = rng.normal(size=(3, 4)).astype(np.float32)
+B1 = rng.normal(size=4).astype(np.float32)
+W2 = rng.normal(size=(4, 2)).astype(np.float32)
+B2 = rng.normal(size=2).astype(np.float32)
+X = rng.normal(size=(6, 3)).astype(np.float32) * 2
+
+
+def reference(X, act):
+    """x @ W1 + b1 -> act -> @ W2 + b2, in NumPy: what every hand-built graph below computes."""
+    return act(X @ W1 + B1) @ W2 + B2
+
+
+def t(name, value):
+    return numpy_helper.from_array(value, name)
+
+
+# --------------------------------------------------------------------- barenet's own exports
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("hidden", sorted(ACTIVATIONS))
+def test_barenet_exports_come_back_the_same(tmp_path, dtype, hidden):
+    act = LeakyReLU(0.3) if hidden == "leaky_relu" else hidden
+    model = DeepNeuralNetwork(
+        [Layer(5), Layer(4, act, init="he_uniform", dropout=0.2), Layer(3, "softmax")],
+        seed=0,
+        dtype=dtype,
+        learning_rate=0.02,
+    )
+    model.training_summary = {"epochs": 2, "note": "</script>"}
+    model.to_onnx(tmp_path / "m.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the metadata matches: no warning
+        back = from_onnx(tmp_path / "m.onnx")
+    assert back.dtype == dtype and repr(back) == repr(model)
+    assert [repr(a) for a in back.layers] == [repr(a) for a in model.layers]  # alpha, init, dropout
+    assert back.learning_rate == 0.02 and back.training_summary == model.training_summary
+    for key, value in model.params.items():
+        np.testing.assert_array_equal(back.params[key], value)
+    X5 = np.random.default_rng(2).normal(size=(4, 5)).astype(dtype)
+    np.testing.assert_array_equal(back.predict_proba(X5), model.predict_proba(X5))
+
+
+def test_metadata_that_does_not_describe_the_graph_is_ignored_with_a_warning(tmp_path):
+    model = DeepNeuralNetwork([Layer(3), Layer(4, "relu"), Layer(2, "softmax")], seed=0)
+    model.to_onnx(tmp_path / "m.onnx")
+    proto = onnx.load(str(tmp_path / "m.onnx"))
+    relu = next(n for n in proto.graph.node if n.op_type == "Relu")
+    relu.op_type = "Tanh"  # someone edited the graph; the metadata still says relu
+    (tmp_path / "edited.onnx").write_bytes(proto.SerializeToString())
+    with pytest.warns(DataWarning, match="does not describe its graph"):
+        back = from_onnx(tmp_path / "edited.onnx")
+    assert [type(layer.activation_function).__name__ for layer in back.layers[1:]] == [
+        "Tanh",
+        "Softmax",
+    ]
+    np.testing.assert_allclose(
+        back.predict_proba(X), by_onnxruntime(tmp_path / "edited.onnx", X), atol=1e-6
+    )
+
+
+# ------------------------------------------------------------------------ PyTorch's exporters
+
+
+@pytest.mark.parametrize("exporter", EXPORTERS)
+@pytest.mark.parametrize("name", NAMES)
+def test_torch_exports_committed_as_fixtures(name, exporter):
+    path = FIXTURES / f"{name}-{exporter}.onnx"
+    data = np.load(FIXTURES / f"{name}.npz")
+    model = from_onnx(path)
+    assert model.dtype == data["X"].dtype
+    got = model.predict_proba(data["X"])
+    np.testing.assert_allclose(got, data["Y"], rtol=0, atol=1e-5)  # torch's own output
+    np.testing.assert_allclose(got, by_onnxruntime(path, data["X"]), rtol=0, atol=1e-5)
+
+
+def test_the_fixtures_hold_what_each_exporter_writes():
+    """The forms the reader must handle, as the exporters wrote them: guards the fixtures."""
+
+    def ops(name, exporter):
+        return [n.op_type for n in onnx.load(str(FIXTURES / f"{name}-{exporter}.onnx")).graph.node]
+
+    # TorchScript: Flatten kept, a Linear without bias is a MatMul on a transposed copy
+    assert ops("flatten_nobias_sigmoid", "torchscript")[:3] == ["Flatten", "MatMul", "LeakyRelu"]
+    # dynamo: Flatten folded away, the same Linear a Gemm with two inputs
+    assert ops("flatten_nobias_sigmoid", "dynamo")[:2] == ["Gemm", "LeakyRelu"]
+    assert ops("relu_softmax", "dynamo") == ["Gemm", "Relu", "Gemm", "Softmax"]
+    proto = onnx.load(str(FIXTURES / "float64_tanh-torchscript.onnx"))
+    assert proto.graph.node[-1].attribute[0].i == 1  # Softmax(dim=1) is axis=1, not -1
+
+
+def require_torch():
+    """torch and onnxscript, or a skip saying so (a failure where BARENET_REQUIRE_TORCH=1)."""
+    try:
+        import onnxscript  # noqa: F401  (the dynamo exporter's)
+        import torch
+    except ImportError as exc:
+        why = (
+            f"the live PyTorch exporter tests need torch and onnxscript ({exc}): "
+            "pip install torch==2.13.0 onnxscript"
+        )
+        if os.environ.get("BARENET_REQUIRE_TORCH") == "1":
+            pytest.fail(f"BARENET_REQUIRE_TORCH=1 but {why}")
+        pytest.skip(why)
+    return torch
+
+
+@pytest.mark.parametrize("exporter", EXPORTERS)
+@pytest.mark.parametrize("name", NAMES)
+def test_torch_exports_live(tmp_path, name, exporter):
+    require_torch()
+    net, X_in = build(name)
+    expected = export(net, X_in, exporter, tmp_path / "net.onnx")
+    model = from_onnx(tmp_path / "net.onnx")
+    np.testing.assert_allclose(model.predict_proba(X_in), expected, rtol=0, atol=1e-5)
+
+
+def test_torch_mnist_sized_network_and_dynamo_external_data(tmp_path):
+    """784-128-10 with both exporters; the dynamo exporter's default keeps tensors of 1 KB or
+    more in NAME.onnx.data, which is refused with the way to write one file."""
+    torch = require_torch()
+    from torch import nn
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10), nn.Softmax(-1))
+    X_in = np.random.default_rng(0).random((20, 784), dtype=np.float32)
+    for exporter in EXPORTERS:
+        expected = export(net.eval(), X_in, exporter, tmp_path / f"{exporter}.onnx")
+        got = from_onnx(tmp_path / f"{exporter}.onnx").predict_proba(X_in)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (torch.from_numpy(X_in),), tmp_path / "two.onnx", dynamo=True)
+    assert (tmp_path / "two.onnx.data").stat().st_size > 400_000
+    with pytest.raises(ModelFileError, match=r"another file.*external_data=False"):
+        from_onnx(tmp_path / "two.onnx")
+
+
+# ------------------------------------------------------------------- the forms it reads
+
+
+def test_matmul_add_and_pass_through_nodes(tmp_path):
+    nodes = [
+        helper.make_node("Identity", ["x"], ["x1"]),
+        helper.make_node("Flatten", ["x1"], ["x2"], axis=1),
+        helper.make_node("Reshape", ["x2", "shape"], ["x3"]),
+        helper.make_node("MatMul", ["x3", "W1"], ["m1"]),
+        helper.make_node("Add", ["B1", "m1"], ["z1"]),  # the bias on either side
+        helper.make_node("Tanh", ["z1"], ["a1"]),
+        helper.make_node("MatMul", ["a1", "W2"], ["m2"]),
+        helper.make_node("Add", ["m2", "B2"], ["y"]),
+    ]
+    tensors = [t("shape", np.array([-1, 3])), t("W1", W1), t("B1", B1), t("W2", W2), t("B2", B2)]
+    path = write(tmp_path / "m.onnx", nodes, tensors)
+    model = from_onnx(path)
+    assert [layer.activation_function.name for layer in model.layers[1:]] == ["tanh", "identity"]
+    np.testing.assert_allclose(model.predict_proba(X), reference(X, np.tanh), atol=1e-5)
+    np.testing.assert_allclose(model.predict_proba(X), by_onnxruntime(path, X), atol=1e-5)
+
+
+def test_gemm_with_transposed_weights_alpha_beta_and_constant_nodes(tmp_path):
+    nodes = [
+        helper.make_node("Constant", [], ["W1t"], value=t("v", W1.T.copy())),
+        helper.make_node("Constant", [], ["B1h"], value=t("v", (B1 / 2).reshape(1, -1))),
+        helper.make_node("Gemm", ["x", "W1t", "B1h"], ["z1"], transB=1, alpha=1.0, beta=2.0),
+        helper.make_node("LeakyRelu", ["z1"], ["a1"], alpha=0.25),
+        helper.make_node("Gemm", ["a1", "W2x2", "B2"], ["y"], alpha=0.5),
+    ]
+    tensors = [t("W2x2", W2 * 2), t("B2", B2)]
+    path = write(tmp_path / "m.onnx", nodes, tensors)
+    model = from_onnx(path)
+    act = model.layers[1].activation_function
+    assert isinstance(act, LeakyReLU) and act.alpha == 0.25
+    expected = reference(X, lambda z: np.where(z > 0, z, 0.25 * z))
+    np.testing.assert_allclose(model.predict_proba(X), expected, atol=1e-5)
+    np.testing.assert_allclose(model.predict_proba(X), by_onnxruntime(path, X), atol=1e-5)
+
+
+def test_prelu_with_one_slope_and_old_opset_softmax(tmp_path):
+    nodes = [
+        helper.make_node("Gemm", ["x", "W1", "B1"], ["z1"]),
+        helper.make_node("PRelu", ["z1", "slope"], ["a1"]),
+        helper.make_node("Gemm", ["a1", "W2", "B2"], ["z2"]),
+        helper.make_node("Softmax", ["z2"], ["y"]),  # opset 11: axis 1 by default
+    ]
+    tensors = [t("W1", W1), t("B1", B1), t("slope", np.array([0.1], np.float32))]
+    tensors += [t("W2", W2), t("B2", B2)]
+    path = write(tmp_path / "m.onnx", nodes, tensors, opset=11)
+    model = from_onnx(path)
+    assert model.task == "multiclass"
+    np.testing.assert_allclose(model.predict_proba(X), by_onnxruntime(path, X), atol=1e-6)
+
+
+def test_initializers_listed_as_graph_inputs_are_weights(tmp_path):
+    nodes = [helper.make_node("Gemm", ["x", "W1", "B1"], ["y"])]
+    as_inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])]
+    as_inputs += [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in
+                  (("W1", [3, 4]), ("B1", [4]))]  # fmt: skip
+    path = write(tmp_path / "m.onnx", nodes, [t("W1", W1), t("B1", B1)], inputs=as_inputs)
+    np.testing.assert_allclose(from_onnx(path).predict_proba(X), X @ W1 + B1, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------- refusals
+
+
+def refused(tmp_path, nodes, tensors, match, **kwargs):
+    path = write(tmp_path / "bad.onnx", nodes, tensors, **kwargs)
+    with pytest.raises(ModelFileError, match=match) as info:
+        from_onnx(path)
+    assert str(path) in str(info.value)
+
+
+GEMM = helper.make_node("Gemm", ["x", "W1", "B1"], ["z1"])
+WEIGHTS = [t("W1", W1), t("B1", B1)]
+
+
+@pytest.mark.parametrize(
+    ("nodes", "tensors", "match"),
+    [
+        (
+            [GEMM, helper.make_node("Conv", ["z1", "W1"], ["y"])],
+            WEIGHTS,
+            r"node 1 \(Conv.*unsupported operator Conv",
+        ),
+        ([GEMM, helper.make_node("Elu", ["z1"], ["y"])], WEIGHTS, "unsupported operator Elu"),
+        (
+            [GEMM, helper.make_node("Relu", ["z1"], ["y"], domain="com.evil")],
+            WEIGHTS,
+            "domain 'com.evil'",
+        ),
+        (
+            [helper.make_node("Relu", ["x"], ["y"])],
+            [],
+            "an activation must follow a MatMul or Gemm",
+        ),
+        (
+            [
+                GEMM,
+                helper.make_node("Relu", ["z1"], ["a1"]),
+                helper.make_node("Relu", ["a1"], ["y"]),
+            ],
+            WEIGHTS,
+            "node 2 .*must follow",
+        ),
+        ([GEMM, helper.make_node("Softmax", ["z1"], ["y"], axis=0)], WEIGHTS, "axis 0"),
+        ([helper.make_node("Gemm", ["x", "W1", "B1"], ["y"], transA=1)], WEIGHTS, "transA=1"),
+        ([helper.make_node("Gemm", ["W1", "x", "B1"], ["y"])], WEIGHTS, "first operand"),
+        ([helper.make_node("Gemm", ["x", "W1", "nowhere"], ["y"])], WEIGHTS, "reads 'nowhere'"),
+        ([helper.make_node("Gemm", ["x", "B1", "B1"], ["y"])], WEIGHTS, "weight matrix"),
+        (
+            [helper.make_node("Gemm", ["x", "W1", "W1"], ["y"])],
+            WEIGHTS,
+            r"bias of float32 \[3, 4\]",
+        ),
+        (
+            [GEMM, helper.make_node("Add", ["z1", "z1"], ["y"])],
+            WEIGHTS,
+            "does not read 'z1'.* once",
+        ),
+        ([GEMM, helper.make_node("Relu", ["x"], ["y"])], WEIGHTS, "node 1 .*does not read 'z1'"),
+        (
+            [GEMM, helper.make_node("Reshape", ["z1", "s"], ["y"])],
+            [*WEIGHTS, t("s", np.array([2, -1]))],
+            "changes the shape",
+        ),
+        ([GEMM, helper.make_node("Flatten", ["z1"], ["y"], axis=0)], WEIGHTS, "changes the shape"),
+        (
+            [GEMM, helper.make_node("LeakyRelu", ["z1"], ["y"], alpha=1.5)],
+            WEIGHTS,
+            r"alpha must be in \[0, 1\)",
+        ),
+        ([GEMM, helper.make_node("PRelu", ["z1", "B1"], ["y"])], WEIGHTS, "one slope per unit"),
+        ([GEMM, helper.make_node("Relu", ["z1"], ["y"], foo=1)], WEIGHTS, "attribute 'foo'"),
+        (
+            [GEMM, helper.make_node("Softmax", ["z1"], ["y"], axis=[1])],
+            WEIGHTS,
+            "attribute 'axis' of type 7",
+        ),
+        (
+            [helper.make_node("Gemm", ["x", "W1", "B1"], ["y"])],
+            [t("W1", W1.astype(np.float64)), t("B1", B1)],
+            "weights are float64, the input is float32",
+        ),
+        (
+            [helper.make_node("Gemm", ["x", "W2", "B1"], ["y"])],
+            [t("W2", W2), t("B1", B1)],
+            r"shape \[4, 2\] for an input of width 3",
+        ),
+        (
+            [GEMM, helper.make_node("Relu", ["z1"], ["a1"])],
+            WEIGHTS,
+            r"outputs \['y'\] are not the chain's end 'a1'",
+        ),
+        ([helper.make_node("Constant", [], ["y"], value_float=1.0)], [], "attribute 'value_float'"),
+        ([], [], r"outputs \['y'\] are not the chain's end 'x'"),
+    ],
+)
+def test_what_is_not_a_chain_of_dense_layers_is_refused_naming_the_node(
+    tmp_path, nodes, tensors, match
+):
+    refused(tmp_path, nodes, tensors, match)
+
+
+def test_refused_inputs_dtypes_opsets_and_functions(tmp_path):
+    one = [helper.make_node("Gemm", ["x", "W1", "B1"], ["y"])]
+    two = [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["b", 3]) for n in ("x", "x2")]
+    refused(tmp_path, one, WEIGHTS, r"expected one input, found \['x', 'x2'\]", inputs=two)
+    ints = [helper.make_tensor_value_info("x", TensorProto.INT32, ["b", 3])]
+    refused(tmp_path, one, WEIGHTS, "not a float32 or float64 tensor", inputs=ints)
+    cube = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", 3, 1])]
+    refused(tmp_path, one, WEIGHTS, "3 dimensions", inputs=cube)
+    refused(tmp_path, one, WEIGHTS, "standard opset 6; barenet reads opsets 7", opset=6)
+    refused(tmp_path, one, [t("W1", W1), t("B1", np.arange(4))], "bias of int64")
+
+    # a local function, even unused, and a weight in another file
+    path = write(tmp_path / "f.onnx", one, WEIGHTS)
+    proto = onnx.load(str(path))
+    proto.functions.append(helper.make_function("my", "f", ["a"], ["b"], [], [], []))
+    path.write_bytes(proto.SerializeToString())
+    with pytest.raises(ModelFileError, match="1 local functions"):
+        from_onnx(path)
+    proto = onnx.load(str(write(tmp_path / "e.onnx", one, WEIGHTS)))
+    tensor = proto.graph.initializer[0]
+    tensor.ClearField("raw_data")
+    tensor.data_location = TensorProto.EXTERNAL
+    tensor.external_data.add(key="location", value="/etc/passwd")
+    path.write_bytes(proto.SerializeToString())
+    with pytest.raises(
+        ModelFileError, match=r"initializer 'W1' \[3, 4\] keeps its values in another file"
+    ):
+        from_onnx(path)
+
+
+def test_tensor_sizes_are_checked_before_anything_is_allocated(tmp_path):
+    huge = TensorProto(
+        name="W1", data_type=TensorProto.FLOAT, dims=[2**31, 2**31], raw_data=b"1234"
+    )
+    nodes = [helper.make_node("Gemm", ["x", "W1", "B1"], ["y"])]
+    refused(
+        tmp_path,
+        nodes,
+        [huge, t("B1", B1)],
+        r"\[2147483648, 2147483648\]: 4611686018427387904 float32 values need",
+    )
+    short = TensorProto(name="W1", data_type=TensorProto.FLOAT, dims=[3, 4], float_data=[1.0] * 11)
+    refused(tmp_path, nodes, [short, t("B1", B1)], "12 values declared, 11 present")
+    negative = TensorProto(name="W1", data_type=TensorProto.FLOAT, dims=[-3, -4], raw_data=b"")
+    refused(tmp_path, nodes, [negative, t("B1", B1)], "expected a scalar, vector or matrix")
+    text = TensorProto(name="W1", data_type=TensorProto.STRING, dims=[1], string_data=[b"rm -rf"])
+    refused(tmp_path, nodes, [text, t("B1", B1)], "data type 8")
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"", "no graph in 0 bytes"),
+        (b"\x80\x04\x95 a pickle", "not an ONNX file"),
+        (b"PK\x03\x04 a zip file" * 3, "not an ONNX file"),
+        (b"\x0a\xff\xff\xff\xff\x0f", "not an ONNX file"),  # a field claiming 4 GB
+    ],
+)
+def test_files_that_are_not_onnx(tmp_path, content, match):
+    path = tmp_path / "m.onnx"
+    path.write_bytes(content)
+    with pytest.raises(ModelFileError, match=match):
+        from_onnx(path)
+
+
+def test_the_reader_is_bounded(tmp_path, monkeypatch):
+    from barenet.interop import onnx_import
+
+    with pytest.raises(FileNotFoundError):
+        from_onnx(tmp_path / "missing.onnx")
+    with pytest.raises(ModelFileError, match="a directory; expected a ONNX model file"):
+        from_onnx(tmp_path)
+    DeepNeuralNetwork([Layer(3), Layer(2, "softmax")]).to_onnx(tmp_path / "m.onnx")
+    monkeypatch.setattr(onnx_import, "MAX_BYTES", 100)
+    with pytest.raises(ModelFileError, match="at most 100 bytes, so it is not read"):
+        from_onnx(tmp_path / "m.onnx")
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(ModelFileError, match="not a regular file"):
+            from_onnx("/dev/zero")
+
+
+# ----------------------------------------------------------------------------------- fuzzing
+
+
+@pytest.fixture(scope="module")
+def valid_export(tmp_path_factory):
+    model = DeepNeuralNetwork([Layer(4), Layer(3, LeakyReLU(0.1)), Layer(2, "softmax")], seed=0)
+    path = tmp_path_factory.mktemp("fuzz") / "m.onnx"
+    model.to_onnx(path)
+    return path.read_bytes()
+
+
+def read_bytes(data):
+    """from_onnx on `data`: only ModelFileError (or OSError) may escape; a network it returns
+    must compute finite or at least well-shaped outputs."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "m.onnx"
+        path.write_bytes(data)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DataWarning)
+                model = from_onnx(path)
+        except (ModelFileError, OSError):
+            return
+    d = model.layers[0].size
+    with np.errstate(all="ignore"):
+        out = model.forward(np.zeros((2, d), dtype=model.dtype))
+    assert out.shape == (2, model.layers[-1].size)
+
+
+@FUZZ
+@given(st.data())
+def test_fuzz_mutated_bytes_of_an_export(valid_export, data):
+    raw = bytearray(valid_export)
+    for _ in range(data.draw(st.integers(1, 8))):
+        at = data.draw(st.integers(0, len(raw) - 1))
+        kind = data.draw(st.sampled_from(["flip", "insert", "delete", "truncate"]))
+        if kind == "flip":
+            raw[at] = data.draw(st.integers(0, 255))
+        elif kind == "insert":
+            raw[at:at] = data.draw(st.binary(min_size=1, max_size=8))
+        elif kind == "delete":
+            del raw[at : at + data.draw(st.integers(1, 8))]
+        else:
+            del raw[at:]
+        if not raw:
+            break
+    read_bytes(bytes(raw))
+
+
+@FUZZ
+@given(
+    op=st.sampled_from(["Gemm", "MatMul", "Add", "Relu", "Softmax", "Reshape", "Constant", "Foo"]),
+    dims=st.lists(st.integers(-2, 2**40), max_size=3),
+    data_type=st.integers(0, 20),
+    payload=st.binary(max_size=64),
+    attribute=st.sampled_from([{}, {"axis": 0}, {"transB": 1}, {"alpha": -1.0}, {"transA": 1}]),
+)
+def test_fuzz_structurally_broken_graphs(valid_export, op, dims, data_type, payload, attribute):
+    proto = onnx.load_from_string(valid_export)
+    tensor = proto.graph.initializer[0]
+    tensor.ClearField("dims")
+    tensor.dims.extend(dims)
+    tensor.data_type = data_type
+    tensor.raw_data = payload
+    node = proto.graph.node[0]
+    node.op_type = op
+    del node.attribute[:]
+    node.attribute.extend(helper.make_attribute(k, v) for k, v in attribute.items())
+    read_bytes(proto.SerializeToString())
+
+
+# ------------------------------------------------------------------------------ laziness
+
+
+def test_import_barenet_imports_neither_onnx_nor_sklearn():
+    code = (
+        "import sys, barenet; barenet.from_onnx, barenet.from_sklearn; "
+        "print(sorted(m for m in ('onnx', 'sklearn', 'torch', 'google.protobuf') "
+        "if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    assert barenet.from_onnx is from_onnx

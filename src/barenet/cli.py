@@ -667,7 +667,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .interop import cmd_export
 
     export = commands.add_parser("export", help="the model as ONNX, or as a page that runs it")
-    export.add_argument("model")
+    export.add_argument("model", help=model_help)
     export.add_argument("--onnx", metavar="FILE", help="write an ONNX graph (barenet[onnx])")
     export.add_argument("--html", metavar="FILE", help="write a self-contained draw-a-digit page")
     export.set_defaults(func=cmd_export)

@@ -668,8 +668,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="the model as ONNX, or as a page that runs it")
     export.add_argument("model", help=model_help)
-    export.add_argument("--onnx", metavar="FILE", help="write an ONNX graph (barenet[onnx])")
-    export.add_argument("--html", metavar="FILE", help="write a self-contained draw-a-digit page")
+    export.add_argument(
+        "--onnx", metavar="FILE", help="write an ONNX graph (barenet[onnx]; default: none)"
+    )
+    export.add_argument(
+        "--html", metavar="FILE", help="write a self-contained draw-a-digit page (default: none)"
+    )
     export.set_defaults(func=cmd_export)
 
     data = commands.add_parser("data", help="MNIST in the cache: fetch, info, path")

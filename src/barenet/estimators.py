@@ -361,8 +361,10 @@ class _BareNetEstimator(BaseEstimator):
         size = network._inference_batch(batch_size)
         out = np.empty((len(X), network.layers[-1].size), dtype=np.float64)
         for start in range(0, len(X), size):
-            batch = check_array(X[start : start + size], dtype=_DTYPES, estimator=self)
-            out[start : start + len(batch)] = network.forward(batch, batch_size=len(batch))
+            # NOTE: no name keeps a checked batch alive while the next one is made
+            out[start : start + size] = network.forward(
+                check_array(X[start : start + size], dtype=_DTYPES, estimator=self), size
+            )
         return out
 
 

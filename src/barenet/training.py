@@ -348,7 +348,7 @@ def fit(
         callbacks=[
             *callbacks,
             *([ModelCheckpoint(checkpoint)] if checkpoint is not None else []),
-            *progress_callbacks(verbose),
+            *(reporters := progress_callbacks(verbose)),
         ],
     )
     started = time.perf_counter()
@@ -360,11 +360,16 @@ def fit(
     logs: Logs = {}
     # NOTE: a diverging run overflows; the non-finite loss is reported as one clear error
     # instead of a stream of NumPy warnings first
-    with np.errstate(over="ignore", invalid="ignore"):
-        for epoch in range(first_epoch, run.epochs):
-            logs = run.train_epoch(epoch)
-            if model.stop_training:
-                break
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            for epoch in range(first_epoch, run.epochs):
+                logs = run.train_epoch(epoch)
+                if model.stop_training:
+                    break
+    except BaseException:
+        for cb in reporters:  # NOTE: close the epoch's progress bar: the error gets its own line
+            cb.on_train_end(logs)
+        raise
     for cb in run.callbacks:
         cb.on_train_end(logs)
     model.training_summary = {

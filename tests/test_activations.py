@@ -122,3 +122,73 @@ def test_gradcheck_activation_catches_a_wrong_derivative():
     result = gradcheck_activation(WrongTanh(), z_away_from_kinks())
     assert not result.ok
     assert "FAILED" in str(result)
+
+
+# ------------------------------------------------------------- the non-finite policy (docstrings)
+
+NAN, INF = np.nan, np.inf
+NONFINITE_Z = np.array([[NAN, INF, -INF]])
+# activate([NaN, inf, -inf]) for each element-wise activation, as their docstrings say
+ACTIVATE_NONFINITE = {
+    "identity": [NAN, INF, -INF],
+    "relu": [NAN, INF, 0.0],
+    "leaky_relu": [NAN, INF, -INF],
+    "sigmoid": [NAN, 1.0, 0.0],
+    "tanh": [NAN, 1.0, -1.0],
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATE_NONFINITE))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_activate_maps_nan_to_nan_and_inf_to_its_limit_without_warnings(name, dtype):
+    z = NONFINITE_Z.astype(dtype)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        a = activations.get(name).activate(z)
+    np.testing.assert_array_equal(a, [ACTIVATE_NONFINITE[name]])  # NaN equals NaN here
+    assert a.dtype == dtype
+
+
+def test_every_registered_activation_has_a_stated_non_finite_policy():
+    assert set(ACTIVATE_NONFINITE) | {"softmax"} == set(ACTIVATIONS)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_derive_keeps_nan_da_nan_and_infinite_da_infinite_where_the_slope_is_not_0(name):
+    act = activations.get(name)
+    z = np.array([[-2.0, 0.5, 3.0]])  # slopes: relu 0, 1, 1; sigmoid and tanh all > 0
+    a = act.activate(z)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(act.derive(np.full_like(z, NAN), z, a)).all()
+        dz = act.derive(np.full_like(z, INF), z, a)
+    if name == "relu":
+        np.testing.assert_array_equal(dz, [[NAN, INF, INF]])  # 0 * inf where inactive
+    elif name == "softmax":
+        assert np.isnan(dz).all()  # the row is mixed: inf - inf
+    else:
+        np.testing.assert_array_equal(dz, [[INF, INF, INF]])
+
+
+def test_derive_at_a_zero_slope_turns_an_infinite_da_into_nan():
+    z = np.array([[50.0]])  # sigmoid and tanh saturate: a = 1 exactly, slope 0 in floats
+    for act in (Sigmoid(), activations.get("tanh")):
+        a = act.activate(z)
+        with np.errstate(invalid="ignore"):
+            assert np.isnan(act.derive(np.array([[INF]]), z, a)).all()
+        assert act.derive(np.array([[1.0]]), z, a)[0, 0] == 0.0  # a finite da gives 0
+
+
+def test_relu_family_derive_reads_a_nan_z_as_inactive():
+    z = np.array([[NAN]])
+    assert activations.get("relu").derive(np.ones((1, 1)), z, z)[0, 0] == 0.0
+    assert LeakyReLU(0.1).derive(np.ones((1, 1)), z, z)[0, 0] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_gives_a_minus_inf_logit_probability_0_and_a_nan_row_otherwise(dtype):
+    z = np.array([[-INF, 0.0, 0.0], [-INF, -INF, 2.0]], dtype=dtype)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        a = Softmax().activate(z)
+    np.testing.assert_array_equal(a, [[0, 0.5, 0.5], [0, 0, 1]])
+    bad = np.array([[NAN, 0.0, 1.0], [INF, 0.0, 1.0], [-INF, -INF, -INF]], dtype=dtype)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(Softmax().activate(bad)).all()

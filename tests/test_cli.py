@@ -489,3 +489,18 @@ def test_the_main_job_on_real_mnist_with_one_epoch(mnist, tmp_path):
         timeout=120,
     )
     assert "784" in info.stdout and re.search(r"^  epochs +1$", info.stdout, re.M)
+
+
+def test_a_diverging_train_saves_nothing_and_exits_1_with_one_line(tiny_mnist, tmp_path):
+    out = tmp_path / "diverged.safetensors"
+    result = barenet(
+        "train", "--data", tiny_mnist, "--layers", "784,16:relu,10:softmax",
+        "--optimizer", "sgd", "--learning-rate", "1000", "--epochs", "2",
+        "--batch-size", "32", "--out", out, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: train: training diverged at epoch 1, batch ")
+    assert "over 1000 times its starting level" in lines[-1] and "Try a lower" in lines[-1]
+    assert "Traceback" not in result.stderr
+    assert not out.exists()

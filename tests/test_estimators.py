@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -23,8 +24,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import barenet
 from barenet import DeepNeuralNetwork
 from barenet.estimators import BareNetClassifier, BareNetRegressor
+
+# fits that run out of epochs warn (tested below); the other tests need not show it
+pytestmark = pytest.mark.filterwarnings("ignore::barenet.ConvergenceWarning")
 
 # Small and quick, yet enough to learn the checks' toy problems (check_classifiers_train
 # wants accuracy > 0.83 on 300 blobs, check_regressors_train R^2 > 0.5).
@@ -252,6 +257,8 @@ def test_regressor_partial_fit():
         ("dropout", 1.0, "dropout"),
         ("early_stopping", "yes", "early_stopping"),
         ("validation_fraction", 1.0, "validation_fraction"),
+        ("tol", -1e-4, "tol"),
+        ("tol", "1e-4", "tol"),
         ("n_iter_no_change", 0, "n_iter_no_change"),
         ("verbose", 3, "verbose"),
         ("warm_start", 1, "warm_start"),
@@ -273,3 +280,119 @@ def test_early_stopping_needs_a_validation_sample():
     X, y = blobs(2, n=5)
     with pytest.raises(ValueError, match="holds out 0 of 5 samples"):
         small_classifier(early_stopping=True).fit(X, y)
+
+
+# ---------------------------------------------------------------------- convergence
+
+
+def convergence_warnings(fit) -> list[warnings.WarningMessage]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit()
+    return [w for w in caught if issubclass(w.category, barenet.ConvergenceWarning)]
+
+
+@pytest.mark.parametrize("make", [small_classifier, small_regressor])
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_one_convergence_warning_when_the_epochs_run_out(make, early_stopping):
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = blobs(3)
+    model = make(epochs=3, early_stopping=early_stopping)
+    caught = convergence_warnings(lambda: model.fit(X, y))
+    assert len(caught) == 1
+    assert issubclass(caught[0].category, ConvergenceWarning)  # scikit-learn's, too
+    watched = "validation score" if early_stopping else "training loss"
+    assert f"epochs=3 reached and training has not converged yet: the {watched}" in str(
+        caught[0].message
+    )
+    assert caught[0].filename == __file__  # it points at the caller's fit
+    # partial_fit runs one epoch on purpose: no warning
+    assert convergence_warnings(lambda: model.partial_fit(X, y)) == []
+
+
+def test_a_stalled_loss_stops_fit_at_the_same_epoch_as_scikit_learn():
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = blobs(3)
+    # tol=10: no epoch after the first improves the loss by 10, so the count of epochs
+    # without improvement passes n_iter_no_change=3 at the fifth epoch: 1 + (3 + 1)
+    ours = small_classifier(epochs=100, tol=10.0, n_iter_no_change=3)
+    assert convergence_warnings(lambda: ours.fit(X, y)) == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = MLPClassifier(tol=10.0, n_iter_no_change=3, max_iter=100, random_state=0)
+        theirs.fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ == 5
+    assert ours.best_loss_ == min(ours.loss_curve_)
+    assert ours.validation_scores_ is None and ours.best_validation_score_ is None
+    # a warm start continues the count, as in scikit-learn: one more epoch, then it stops
+    ours.set_params(warm_start=True)
+    assert convergence_warnings(lambda: ours.fit(X, y)) == []
+    assert ours.n_iter_ == 6
+
+
+def test_early_stopping_watches_the_validation_score_and_keeps_the_best_epoch():
+    X, y = blobs(3, n=400)
+    model = small_classifier(epochs=200, early_stopping=True, n_iter_no_change=3, tol=1e-4)
+    assert convergence_warnings(lambda: model.fit(X, y)) == []
+    scores = model.validation_scores_
+    assert len(scores) == model.n_iter_ < 200
+    assert model.best_validation_score_ == max(scores) and model.best_loss_ is None
+    # the last n_iter_no_change + 1 scores did not beat the best before them by tol
+    before = max(scores[: -(3 + 1)])
+    assert all(s < before + 1e-4 for s in scores[-(3 + 1) :])
+    # the network ends on the best epoch's weights: its validation accuracy is the best
+    order = np.random.default_rng(model._seed).permutation(len(X))
+    X_val, y_val = X[order][-40:], y[order][-40:]
+    assert model.score(X_val, y_val) == pytest.approx(model.best_validation_score_)
+
+
+def test_the_regressor_stops_on_its_loss_too():
+    X, y = make_regression(n_samples=200, n_features=4, noise=1.0, random_state=0)
+    model = small_regressor(epochs=100, tol=1e9, n_iter_no_change=2)
+    assert convergence_warnings(lambda: model.fit(X, y / y.std())) == []
+    assert model.n_iter_ == 1 + 3
+
+
+# ---------------------------------------------------------------------- batched inference
+
+
+@pytest.mark.parametrize("make", [small_classifier, small_regressor])
+def test_predictions_in_batches_equal_one_batch(make):
+    X, y = blobs(3, n=300)
+    model = make(epochs=3).fit(X, y)
+    method = "predict_proba" if hasattr(model, "predict_proba") else "predict"
+    whole = getattr(model, method)(X, batch_size=len(X))
+    for batch_size in (None, 1, 7, 299):
+        np.testing.assert_allclose(getattr(model, method)(X, batch_size=batch_size), whole)
+        assert model.score(X, y, batch_size=batch_size) == pytest.approx(model.score(X, y))
+    with pytest.raises(ValueError, match="batch_size must be a whole number"):
+        model.predict(X, batch_size=0)
+
+
+def test_a_uint8_memmap_is_checked_and_converted_batch_by_batch(tmp_path):
+    import tracemalloc
+
+    n, d = 40_000, 784
+    rng = np.random.default_rng(0)
+    X_small = rng.integers(0, 256, size=(200, d), dtype=np.uint8)
+    model = small_classifier(epochs=1).fit(X_small / 255, np.arange(200) % 3)
+    path = tmp_path / "pixels.u8"
+    X = np.memmap(path, dtype=np.uint8, mode="w+", shape=(n, d))
+    X[:] = np.resize(X_small, (n, d))
+    X.flush()
+    X = np.memmap(path, dtype=np.uint8, mode="r", shape=(n, d))
+    tracemalloc.start()
+    try:
+        proba = model.predict_proba(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # converted whole, X would take n * d * 8 bytes as float64 (240 MiB) before anything else
+    assert peak - proba.nbytes < 96 * 2**20 < n * d * 8
+    np.testing.assert_allclose(proba[:200], model.predict_proba(X_small.astype(np.float64)))
+    X_bad = np.array(X[:100], dtype=np.float64)
+    X_bad[70, 5] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model.predict(X_bad, batch_size=32)

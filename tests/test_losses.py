@@ -123,3 +123,101 @@ def test_probability_targets_must_lie_in_the_unit_interval(loss):
     with pytest.raises(ValueError, match=r"targets in \[0, 1\]; found 2 at row 1, column 0"):
         loss.check_targets(np.array([[0.0, 1.0], [2.0, 0.0]]))
     MeanSquaredError().check_targets(np.array([[-5.0, 7.0]]))  # any value is a fine target
+
+
+# ------------------------------------------------------------------------------ target checks
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_targets_are_rows_that_sum_to_1(dtype):
+    ce = CrossEntropy()
+    ce.check_targets(np.eye(3, dtype=dtype))  # one-hot
+    ce.check_targets(np.array([[0.1, 0.2, 0.7]], dtype=dtype))  # soft labels
+    # soft labels made in float64 and rounded to float32 still pass
+    soft = np.random.default_rng(0).dirichlet(np.ones(1000), size=5)
+    ce.check_targets(soft.astype(dtype))
+    ce.check_targets(np.zeros((0, 3), dtype=dtype))  # no rows: nothing to refuse
+    for row, total in (([1.0, 1.0, 0.0], "2"), ([0.0, 0.0, 0.0], "0"), ([0.5, 0.4, 0.0], "0.9")):
+        Y = np.array([[0.0, 1.0, 0.0], row], dtype=dtype)
+        with pytest.raises(ValueError, match=f"sum to 1.*row 1 sums to {total}"):
+            ce.check_targets(Y)
+    off = np.array([[0.0, 1.0 + 1e-3, 0.0]], dtype=dtype)
+    with pytest.raises(ValueError, match=r"targets in \[0, 1\]"):
+        ce.check_targets(off)
+
+
+def test_multi_hot_targets_are_for_sigmoid_outputs():
+    Y = np.array([[1.0, 1.0, 0.0]])
+    BinaryCrossEntropy().check_targets(Y)  # two labels at once: fine for sigmoid outputs
+    with pytest.raises(ValueError, match="binary cross-entropy"):
+        CrossEntropy().check_targets(Y)
+
+
+# ----------------------------------------------------------- the non-finite policy (docstrings)
+
+INF, NAN = np.inf, np.nan
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_of_a_minus_inf_logit_is_its_true_value(dtype):
+    Y = np.array([[0, 1, 0]], dtype=dtype)
+    ce = CrossEntropy()
+    with np.errstate(**RAISE):
+        # target 0: costs exactly 0, so the row costs what the finite logits say
+        z = np.array([[-INF, 2.0, 0.0]], dtype=dtype)
+        expected = -np.log(np.exp(2.0) / (np.exp(2.0) + 1.0))
+        assert ce.from_logits(z, Y) == pytest.approx(expected, rel=1e-6)
+        a = Softmax().activate(z)
+        delta = ce.delta(z, a, Y)
+        # target > 0: the true class has probability 0, the loss is +inf
+        assert ce.from_logits(np.array([[1.0, -INF, 0.0]], dtype=dtype), Y) == INF
+    assert np.isfinite(delta).all()
+    np.testing.assert_allclose(delta, (a - Y) / 1)
+    assert delta[0, 0] == 0.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_from_nan_or_plus_inf_logits_is_nan(dtype):
+    Y = np.array([[0, 1, 0]], dtype=dtype)
+    with np.errstate(invalid="ignore"):
+        for z in ([NAN, 0, 0], [0, 0, NAN], [INF, 0, 0], [0, INF, 0], [-INF, -INF, -INF]):
+            assert np.isnan(CrossEntropy().from_logits(np.array([z], dtype=dtype), Y)), z
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_cross_entropy_of_infinite_logits_is_its_true_value(dtype):
+    bce = BinaryCrossEntropy()
+    with np.errstate(**RAISE):
+        agree = np.array([[INF, -INF]], dtype=dtype)
+        assert bce.from_logits(agree, np.array([[1, 0]], dtype=dtype)) == 0.0
+        for z, y in ((INF, 0.0), (-INF, 1.0), (INF, 0.5), (-INF, 0.5)):
+            Z, Y = np.array([[z]], dtype=dtype), np.array([[y]], dtype=dtype)
+            assert bce.from_logits(Z, Y) == INF
+            assert np.isfinite(bce.delta(Z, Sigmoid().activate(Z), Y)).all()
+    assert np.isnan(bce.from_logits(np.array([[NAN, 0]], dtype=dtype), np.zeros((1, 2))))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_probability_losses_clip_infinite_outputs_and_keep_nan(dtype):
+    tiny = np.finfo(dtype).tiny
+    Y = np.array([[0, 1, 0]], dtype=dtype)
+    with np.errstate(**RAISE):
+        # a = 0 for the true class costs -log(tiny), not inf
+        assert CrossEntropy()(np.array([[1, 0, 0]], dtype=dtype), Y) == pytest.approx(
+            -np.log(tiny), rel=1e-6
+        )
+        assert np.isfinite(CrossEntropy().grad(np.array([[1, 0, 0]], dtype=dtype), Y)).all()
+        a = np.array([[INF, -INF, 0.5]], dtype=dtype)
+        assert np.isfinite(BinaryCrossEntropy()(a, np.array([[1, 0, 1]], dtype=dtype)))
+        assert np.isfinite(BinaryCrossEntropy().grad(a, np.array([[1, 0, 1]], dtype=dtype))).all()
+    nan_a = np.array([[NAN, 1, 0]], dtype=dtype)
+    for loss in (CrossEntropy(), BinaryCrossEntropy(), MeanSquaredError()):
+        assert np.isnan(loss(nan_a, Y)), loss
+        assert np.isnan(loss.grad(nan_a, Y)[0, 0]), loss
+        assert np.isnan(loss(np.array([[0, 1, 0]], dtype=dtype), np.array([[NAN, 1, 0]]))), loss
+
+
+def test_mse_of_infinite_outputs_is_inf():
+    a = np.array([[INF, -INF]])
+    assert MeanSquaredError()(a, np.zeros((1, 2))) == INF
+    np.testing.assert_array_equal(MeanSquaredError().grad(a, np.zeros((1, 2))), [[INF, -INF]])

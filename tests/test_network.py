@@ -345,3 +345,118 @@ def test_unaligned_input_is_copied_to_an_aligned_array():
     model = post_net()
     assert model._check_X(X).flags.aligned
     np.testing.assert_array_equal(model.forward(X), model.forward(np.zeros((3, 4))))
+
+
+# ------------------------------------------------------------------------- batched inference
+
+OUTPUTS = ["softmax", "sigmoid", "identity"]
+
+
+def wide_net(out: str, k: int = 3, dtype=np.float64) -> DeepNeuralNetwork:
+    return DeepNeuralNetwork([Layer(20), Layer(16, "relu"), Layer(k, out)], seed=1, dtype=dtype)
+
+
+@pytest.mark.parametrize("out", OUTPUTS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batched_inference_equals_one_batch(out, dtype):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1000, 20))
+    model = wide_net(out, dtype=dtype)
+    whole = model._forward(model._check_X(X))[0]
+    # NOTE: not always equal to the bit, in float64 either: BLAS picks kernels by the number of
+    # rows (one row goes through gemv), which changes the order of the sums
+    tol = {"rtol": 1e-12, "atol": 1e-14} if dtype == np.float64 else {"rtol": 1e-5, "atol": 1e-6}
+    y = rng.integers(0, 2, size=(1000, 3)) if out == "sigmoid" else rng.integers(0, 3, size=1000)
+    if out == "identity":
+        y = rng.normal(size=(1000, 3))
+    for batch_size in (None, 1, 7, 64, 999, 1000, 5000):
+        np.testing.assert_allclose(model.forward(X, batch_size), whole, **tol)
+        np.testing.assert_allclose(model.predict_proba(X, batch_size=batch_size), whole, **tol)
+        predicted = model.predict(X, batch_size=batch_size)
+        assert predicted.shape == model.predict(X).shape
+        if out != "identity":  # labels: equal, as no output is within rounding of a tie
+            np.testing.assert_array_equal(predicted, model.predict(X))
+        assert model.score(X, y, batch_size=batch_size) == pytest.approx(
+            model.score(X, y, batch_size=len(X)), rel=1e-6
+        )
+
+
+def test_the_default_inference_batch_is_sized_by_bytes():
+    from barenet.network import INFERENCE_BATCH_BYTES
+
+    model = DeepNeuralNetwork([Layer(784), Layer(256, "relu"), Layer(10, "softmax")])
+    # a row of one batch holds x (784), then z and a of each layer: 2 * (256 + 10)
+    assert model._inference_batch(None) == INFERENCE_BATCH_BYTES // ((784 + 2 * 266) * 4)
+    assert model._inference_batch(None) == 12748  # 64 MiB / 5264 bytes
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "3"])
+def test_a_bad_inference_batch_size_is_refused(bad):
+    model = wide_net("softmax")
+    X = np.zeros((4, 20))
+    for call in (model.forward, model.predict, model.predict_proba):
+        with pytest.raises(
+            ValueError, match=f"batch_size must be a whole number >= 1; received {bad!r}"
+        ):
+            call(X, batch_size=bad)
+    with pytest.raises(ValueError, match="batch_size must be a whole number"):
+        model.score(X, [0, 1, 2, 0], batch_size=bad)
+
+
+def test_a_bad_value_is_named_by_its_row_in_the_whole_input():
+    X = np.zeros((1000, 20))
+    X[777, 3] = np.nan
+    model = wide_net("softmax")
+    with pytest.raises(ValueError, match="X holds nan at row 777, column 3"):
+        model.predict(X, batch_size=100)
+    with pytest.raises(ValueError, match="X holds nan at row 777, column 3"):
+        model.score(X, np.zeros(1000, dtype=int), batch_size=64)
+
+
+def test_an_empty_input_gives_empty_outputs():
+    model = wide_net("softmax")
+    X = np.zeros((0, 20))
+    assert model.forward(X).shape == (0, 3) and model.forward(X).dtype == np.float64
+    assert model.predict(X).shape == (0,) and model.predict(X).dtype == np.intp
+    assert wide_net("sigmoid").predict(X).shape == (0, 3)
+    with pytest.raises(ValueError, match="score needs at least one sample"):
+        model.score(X, np.zeros(0))
+
+
+def test_complex_input_is_refused_before_numpys_warning():
+    import warnings
+
+    model = wide_net("softmax")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"X is complex \(complex128\)"):
+            model.predict(np.zeros((2, 20)) + 1j)
+        with pytest.raises(ValueError, match="Y is complex"):
+            model.score(np.zeros((2, 20)), np.zeros(2) + 0j)
+
+
+def test_a_large_uint8_memmap_is_read_in_batches(tmp_path):
+    import tracemalloc
+
+    n, d = 60_000, 784
+    path = tmp_path / "pixels.u8"
+    X = np.memmap(path, dtype=np.uint8, mode="w+", shape=(n, d))
+    for start in range(0, n, 10_000):  # cheap, varied bytes
+        X[start : start + 10_000] = (np.arange(10_000 * d).reshape(-1, d) * 40503) >> 8
+    X.flush()
+    X = np.memmap(path, dtype=np.uint8, mode="r", shape=(n, d))
+    model = DeepNeuralNetwork([Layer(d), Layer(32, "relu"), Layer(10, "softmax")], seed=0)
+    whole = n * d * 4  # the input converted at once to float32: 180 MiB
+    bound = 96 * 2**20  # a 64 MiB batch and what it computes
+    for call in (model.forward, model.predict, lambda X: model.score(X, np.zeros(n, int))):
+        tracemalloc.start()  # NOTE: NumPy reports its array allocations to tracemalloc
+        try:
+            out = call(X)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        extra = peak - getattr(out, "nbytes", 0)
+        assert extra < bound < whole, f"{extra / 2**20:.0f} MiB beyond the output"
+    np.testing.assert_allclose(
+        model.forward(X[:500]), model._forward(np.asarray(X[:500], np.float32))[0], rtol=1e-6
+    )

@@ -127,6 +127,86 @@ def test_divergence_is_reported_and_the_weights_stay_finite():
     assert issubclass(TrainingDivergedError, FloatingPointError)
 
 
+def unscaled_digits(n=300, seed=0):
+    """MNIST-like rows of raw 0..255 pixels (not divided by 255): a pattern per class plus noise."""
+    rng = np.random.default_rng(seed)
+    patterns = rng.random((10, 784)) > 0.7
+    labels = np.arange(n) % 10
+    noise = rng.random((n, 784)) > 0.9
+    return np.where(patterns[labels] ^ noise, 255, 0).astype(np.float32), labels
+
+
+def test_a_loss_that_explodes_but_stays_finite_is_divergence():
+    # the issue's case: SGD at learning rate 100 on unscaled pixels. Without the check the loss
+    # goes to ~1e11 and back down to ~40 with chance accuracy, all finite, and no error
+    from barenet.optimizers import SGD
+
+    X, y = unscaled_digits()
+    model = mlp(d=784, k=10)
+    before = {k: v.copy() for k, v in model.params.items()}
+    message = r"epoch 1, batch 2: the loss is .*e\+\d+, over 1000 times its starting level"
+    with pytest.raises(TrainingDivergedError, match=message + r".* learning rate 100\. Try"):
+        model.fit(X, y, epochs=3, batch_size=32, optimizer=SGD(100.0), verbose=0)
+    for key, value in before.items():  # back to the weights of the epoch's start
+        np.testing.assert_array_equal(model.params[key], value)
+
+
+def test_an_overflow_on_the_very_last_update_is_divergence():
+    from barenet.optimizers import SGD
+
+    X, y = blobs()
+    model = mlp()
+    before = {k: v.copy() for k, v in model.params.items()}
+    # one full batch, one epoch: its loss is finite, computed before the update that overflows
+    with pytest.raises(TrainingDivergedError, match=r"last update \(batch 1\) made the weights"):
+        model.fit(X, y, epochs=1, batch_size=None, optimizer=SGD(1e39), verbose=0)
+    for key, value in before.items():
+        np.testing.assert_array_equal(model.params[key], value)
+
+
+def test_the_divergence_limit_is_1000_times_the_larger_of_first_and_constant_loss():
+    from barenet.optimizers import SGD
+    from barenet.training import DIVERGENCE_FACTOR, TrainingRun
+
+    def run(model, Y):
+        X = np.zeros((len(Y), model.layers[0].size), dtype=np.float32)
+        rng = np.random.default_rng(0)
+        return TrainingRun(model, SGD(0.1), rng, 1, 4, X, *model._check_XY(X, Y)[1:])
+
+    assert DIVERGENCE_FACTOR == 1000
+    balanced = np.arange(12) % 3  # predicting the class frequencies costs log 3
+    classifier = run(mlp(), balanced)
+    assert classifier.loss_limit(1e-4) == pytest.approx(1000 * np.log(3), rel=1e-6)
+    assert classifier.loss_limit(50.0) == pytest.approx(1000 * 50.0)
+    targets = np.array([1.0, 3.0, 1.0, 3.0])  # mean 2, variance 1
+    regressor = run(mlp(k=1, out="identity"), targets)
+    assert regressor.loss_limit(0.5) == pytest.approx(1000.0)
+    constant = run(mlp(k=1, out="identity"), np.full(4, 7.0))
+    assert constant.loss_limit(0.0) == np.inf  # no scale to compare with
+
+
+def test_a_run_whose_first_batch_is_nearly_perfect_may_meet_far_worse_batches():
+    X, y = blobs()
+    model = mlp()
+    model.fit(X, y, epochs=30, batch_size=16, optimizer="adam", verbose=0)
+    # the first batch is learned (loss ~0.003); the rest have labels the network contradicts
+    wrong = (y + 1) % 3
+    X2, y2 = np.concatenate([X[:16], X[:192]]), np.concatenate([y[:16], wrong[:192]])
+    totals = []  # after each batch: the sum of the batch losses so far, each times 16
+
+    class RunningTotals(Callback):
+        def on_batch_end(self, batch, logs=None):
+            totals.append(logs["loss"] * 16 * (batch + 1))
+
+    history = model.fit(
+        X2, y2, epochs=1, batch_size=16, shuffle=False, optimizer="sgd", verbose=0,
+        callbacks=[RunningTotals()],
+    )  # fmt: skip
+    batch_losses = np.diff(totals, prepend=0.0) / 16
+    assert batch_losses.max() > 1000 * batch_losses[0]  # yet below 1000 x log 3: no error
+    assert np.isfinite(history.history["loss"][0])
+
+
 class InterruptAt(Callback):
     """Raises KeyboardInterrupt in the middle of the given epoch, like Ctrl-C."""
 
@@ -177,9 +257,37 @@ def test_resume_refuses_a_checkpoint_of_another_network_or_optimizer(tmp_path):
 
 def test_bad_arguments():
     X, y = blobs()
+    for bad in (1.7, True, "3", 2.0, None, -1):
+        with pytest.raises(
+            ValueError, match=f"epochs must be a whole number >= 0; received {bad!r}"
+        ):
+            mlp().fit(X, y, epochs=bad, verbose=0)
+    for bad in (1.7, True, "3", 0):
+        with pytest.raises(
+            ValueError, match=f"batch_size must be a whole number >= 1; received {bad!r}"
+        ):
+            mlp().fit(X, y, batch_size=bad, verbose=0)
+    mlp().fit(X, y, epochs=np.int64(1), batch_size=np.int32(50), verbose=0)  # NumPy ints are fine
+    with pytest.raises(ValueError, match="fit needs at least one sample; X has 0 rows"):
+        mlp().fit(np.zeros((0, 4)), np.zeros(0), verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # refused before NumPy's ComplexWarning
+        with pytest.raises(ValueError, match=r"X is complex \(complex128\).*X\.real"):
+            mlp().fit(X.astype(np.float64) + 1j, y, verbose=0)
+        with pytest.raises(ValueError, match=r"X is complex \(complex64\)"):
+            mlp().fit(X.astype(np.complex64), y, verbose=0)
+        with pytest.raises(ValueError, match="Y is complex"):
+            mlp(k=1, out="identity").fit(X, y + 0j, verbose=0)
+    one_hot = np.eye(3)[y]
+    one_hot[5] = [1, 1, 0]  # two classes at once: softmax + cross-entropy cannot fit that
+    with pytest.raises(ValueError, match="row 5 sums to 2"):
+        mlp().fit(X, one_hot, verbose=0)
+    one_hot[5] = 0
+    with pytest.raises(ValueError, match="row 5 sums to 0"):
+        mlp().fit(X, one_hot, verbose=0)
     with pytest.raises(ValueError, match="validation_split must be in"):
         mlp().fit(X, y, validation_split=1.5, verbose=0)
-    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+    with pytest.raises(ValueError, match="batch_size must be a whole number >= 1; received 0"):
         mlp().fit(X, y, batch_size=0, verbose=0)
     with pytest.raises(ValueError, match="verbose must be 0, 1 or 2"):
         mlp().fit(X, y, verbose=3)
@@ -262,3 +370,15 @@ def test_a_corrupt_checkpoint_is_refused_with_its_name(tmp_path):
         CheckpointError, match=r"c\.npz: incomplete or corrupt checkpoint \(KeyError"
     ):
         mlp().fit(X, y, epochs=2, optimizer="adam", resume_from=str(path), verbose=0)
+
+
+@pytest.mark.mnist
+def test_the_issues_divergence_on_real_mnist_raises(mnist):
+    from barenet.optimizers import SGD
+
+    X_train, y_train, _, _ = mnist
+    X = X_train[:2000] * 255  # unscaled pixels
+    model = DeepNeuralNetwork([Layer(784), Layer(10, "relu"), Layer(10, "softmax")], seed=0)
+    with pytest.raises(TrainingDivergedError, match="over 1000 times its starting level"):
+        model.fit(X, y_train[:2000], epochs=3, batch_size=32, optimizer=SGD(100.0), verbose=0)
+    assert all(np.isfinite(p).all() for p in model.params.values())

@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 
 import barenet
 from barenet import DeepNeuralNetwork, Layer
-from barenet.images import preprocess, to_png
+from barenet.images import preprocess, read_digit, to_png
 from barenet.web import MAX_BODY, create_app, is_local_host
 
 BASE = "http://localhost"
@@ -203,7 +203,7 @@ def test_a_huge_canvas_in_a_small_png_is_refused_before_decoding(client):
     buf = io.BytesIO()
     Image.new("1", (5000, 10), 1).save(buf, format="PNG")
     response = client.post("/api/predict", json={"image": b64(buf.getvalue())})
-    assert_error(response, 400, "5000x10 pixels")
+    assert_error(response, 413, "5000x10 pixels")
 
 
 def test_a_body_over_1_mib_gets_413(client):
@@ -327,3 +327,247 @@ def test_the_page_has_the_element_ids_and_loads_nothing_from_the_internet(client
         "data-digit" if "data-digit" in js else "dataset.digit",
     ):
         assert needed in js
+
+
+# ---------------------------------------------------------------------------- JSON with limits
+
+
+@pytest.mark.parametrize(
+    ("body", "pattern"),
+    [
+        (b"[" * 100_000, "nests 100000 levels deep; at most 16"),
+        (b'{"pixels": ' + b"[" * 20 + b"0.5" + b"]" * 20 + b"}", "nests 21 levels"),
+        (b'{"pixels": [' + b"7" * 6000 + b"]}", "number of 6000 characters"),
+        (b'{"pixels": [0.' + b"5" * 100 + b"]}", "number of 102 characters"),
+        (b'{"pixels": [1], "pixels": [2]}', 'repeats the key "pixels"'),
+        (b'{"image": "", "image": "x"}', 'repeats the key "image"'),
+        (b'"\\"' * 300_000, "not valid JSON"),  # quadratic for a regular expression
+        (b"\xef\xbb\xbf{}", "not valid JSON"),  # a byte-order mark
+        (b'{"pixels": [0.5]}\xc3', "byte 17 is not UTF-8"),
+        (json.dumps({f"k{i}": i for i in range(10_000)}).encode(), r"and 9995 more"),
+    ],
+)
+def test_bodies_beyond_the_json_limits_get_400(client, body, pattern):
+    response = client.post("/api/predict", content=body)
+    assert_error(response, 400, pattern)
+    assert len(response.json()["error"]) <= 500
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    from barenet.web import _nesting, loads
+
+    value = {"a": "[" * 40 + '\\"{' + "]" * 3}  # 40 brackets and an escaped quote, in a string
+    assert loads(json.dumps(value).encode()) == value
+    # [ {"x": "\\"} , [ "\"[" , [ {} ] ] ]: the deepest is the {} at depth 4
+    assert _nesting(b'[{"x": "\\\\"}, ["\\"[", [{}]]]') == 4
+    assert _nesting(b"") == 0 and _nesting(b"]]]") == 0
+
+
+def test_the_nesting_count_equals_the_depth_of_any_json():
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import strategies as st
+
+    from barenet.web import _nesting
+
+    text = st.text(alphabet='[]{}"\\,:ab\n\u00e9\U0001f600', max_size=8)
+    values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | text,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
+        max_leaves=20,
+    )
+
+    def depth(v):
+        if isinstance(v, dict):
+            v = list(v.values())
+        return 1 + max(map(depth, v), default=0) if isinstance(v, list) else 0
+
+    @hypothesis.settings(max_examples=300, deadline=None)
+    @hypothesis.given(values, st.booleans())
+    def check(value, ascii_only):
+        assert _nesting(json.dumps(value, ensure_ascii=ascii_only).encode()) == depth(value)
+
+    check()
+
+
+# -------------------------------------------------------------------- pixels and concurrency
+
+
+def small_png(width: int, height: int) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (width, height), 255).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_an_image_over_the_pixel_cap_is_refused_from_its_header(client, monkeypatch):
+    import barenet.web as web
+
+    monkeypatch.setattr(web, "MAX_IMAGE_PIXELS", 100 * 100)
+    opened = []
+
+    def counted(data: bytes) -> barenet.images.Digit:
+        opened.append(data)
+        return read_digit(canvas_png())
+
+    monkeypatch.setattr(barenet.images, "read_digit", counted)
+    response = client.post("/api/predict", json={"image": b64(small_png(101, 100))})
+    assert_error(response, 413, "101x100 pixels; at most 4096 on a side and 10000 in all")
+    assert opened == []  # refused from the header: never decoded
+    response = client.post("/api/predict", json={"image": b64(small_png(100, 100))})
+    assert response.status_code == 200 and len(opened) == 1
+
+
+class HeldDecodes:
+    """A stand-in for images.read_digit that blocks until released: decodes that stay busy."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.started = threading.Semaphore(0)
+        self.release = threading.Event()
+
+    def __call__(self, data: bytes) -> barenet.images.Digit:
+        self.started.release()
+        assert self.release.wait(timeout=30)
+        return read_digit(canvas_png())
+
+
+def test_excess_images_get_503_while_pixels_and_the_model_are_answered(model, monkeypatch):
+    import threading
+
+    import barenet.web as web
+
+    monkeypatch.setattr(web, "DECODE_SLOTS", 1)
+    monkeypatch.setattr(web, "DECODE_QUEUE", 0)
+    held = HeldDecodes()
+    monkeypatch.setattr(barenet.images, "read_digit", held)
+    image = {"image": b64(canvas_png())}
+    with TestClient(create_app(model), base_url=BASE) as c:
+        answers: list = []
+        first = threading.Thread(target=lambda: answers.append(c.post("/api/predict", json=image)))
+        first.start()
+        try:
+            assert held.started.acquire(timeout=30)  # the one slot is busy
+            busy = c.post("/api/predict", json=image)
+            assert_error(busy, 503, "busy with 1 images; try again shortly")
+            assert busy.headers["retry-after"] == "1"
+            # a pixels request needs no decode: it is answered while the image is held
+            x = seven().reshape(-1)
+            pixels = c.post("/api/predict", json={"pixels": x.tolist()})
+            assert pixels.status_code == 200
+            assert c.get("/api/model").status_code == 200
+        finally:
+            held.release.set()
+            first.join(timeout=30)
+    assert [r.status_code for r in answers] == [200]
+
+
+def test_decode_slots_queue_a_few_requests_and_refuse_the_rest():
+    import threading
+
+    from barenet.web import BadRequest, Slots
+
+    slots = Slots(1, 1, 30.0, "images")
+    got = threading.Event()
+
+    def waiter():
+        with slots.slot():
+            got.set()
+
+    with slots.slot():
+        queued = threading.Thread(target=waiter)
+        queued.start()
+        while slots._waiting == 0:  # until the waiter is in the queue
+            threading.Event().wait(0.005)
+        with pytest.raises(BadRequest, match="busy with 1 images") as err:
+            with slots.slot():  # the queue of 1 is full: refused at once
+                pass
+        assert err.value.status == 503 and err.value.retry_after == 1
+        assert not got.is_set()
+    queued.join(timeout=30)
+    assert got.is_set()  # the queued request got the slot once it was free
+
+
+def test_a_request_waiting_too_long_for_a_decode_gets_503():
+    from barenet.web import BadRequest, Slots
+
+    slots = Slots(1, 1, 0.05, "images")
+    with slots.slot():
+        with pytest.raises(BadRequest, match="busy with 1 images") as err:
+            with slots.slot():  # waits 0.05 s in the queue, then gives up
+                pass
+    assert err.value.status == 503 and err.value.retry_after == 1
+    with slots.slot():  # released again
+        pass
+
+
+def test_too_many_requests_at_once_get_503_before_their_body_is_read(model, monkeypatch):
+    import barenet.web as web
+
+    monkeypatch.setattr(web, "MAX_PENDING", 0)
+    with TestClient(create_app(model), base_url=BASE) as c:
+        response = c.post("/api/predict", json={"pixels": seven().reshape(-1).tolist()})
+        assert_error(response, 503, "busy with 0 requests")
+        assert c.get("/api/model").status_code == 200
+
+
+# ---------------------------------------------------------------------------- error messages
+
+
+def test_error_messages_show_no_python_object_reprs(client, monkeypatch):
+    from barenet.web import clean_message
+
+    message = "cannot identify image file <_io.BytesIO object at 0x7f3a2b1c9d50>"
+    assert clean_message(message) == "cannot identify image file the data"
+    assert len(clean_message("x" * 10_000)) == 500
+
+    def pillow_like(data):
+        raise OSError("cannot identify image file <_io.BytesIO object at 0x7f3a2b1c9d50>")
+
+    monkeypatch.setattr(barenet.images, "read_digit", pillow_like)
+    response = client.post("/api/predict", json={"image": b64(canvas_png())})
+    assert_error(response, 400, "could not be read: cannot identify image file the data")
+    assert "0x" not in response.text and "<_io" not in response.text
+
+
+# ------------------------------------------------------------------------- serve: the port
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line_before_printing(model, tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    from barenet.web import listen
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(OSError, match=f"port {port} on 127.0.0.1 is already in use.*--port"):
+            listen("127.0.0.1", port)
+        path = tmp_path / "model.safetensors"
+        model.save(path)
+        result = subprocess.run(
+            [sys.executable, "-m", "barenet", "serve", str(path), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stdout == ""  # "serving ..." is printed only once the port is ours
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: serve: port {port} on 127.0.0.1 is already in use")
+    assert f"--port {port + 1}" in lines[0]
+
+
+def test_listen_refuses_a_port_out_of_range():
+    from barenet.web import listen
+
+    for bad in (-1, 65536, True, "80"):
+        with pytest.raises(ValueError, match=r"port must be a whole number in 0\.\.65535"):
+            listen("127.0.0.1", bad)
+    with listen("127.0.0.1", 0) as sock:  # 0: the system picks a free port
+        assert sock.getsockname()[1] > 0

@@ -12,6 +12,12 @@ Unlike the post's ``derive(da, z, labels)``, no activation ever sees the labels.
 the output layer's shortcut (see ``losses.py``), so any activation pairs with any loss.
 To add an activation, subclass ``ActivationFunction``; registering it is optional (only needed
 to refer to it by name).
+
+Non-finite values never raise here (``fit`` checks each batch's loss and the weights instead).
+``activate`` maps NaN to NaN and +-inf to the function's limit (relu(-inf) = 0, sigmoid(+-inf)
+= 1 or 0, tanh(+-inf) = +-1); ``derive`` multiplies da by the local slope, so a NaN da stays
+NaN, an infinite da stays infinite where the slope is not 0 and becomes NaN (0 * inf) where it
+is. Each class's docstring adds its own cases.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ class ActivationFunction(Configurable):
 
 
 class Identity(ActivationFunction):
-    """a = z;  da/dz = 1. The output of a regression network."""
+    """a = z;  da/dz = 1. The output of a regression network. Non-finite values pass as they are."""
 
     name = "identity"
 
@@ -58,7 +64,11 @@ class Identity(ActivationFunction):
 
 
 class ReLU(ActivationFunction):
-    """a = max(z, 0);  da/dz = 1 where z > 0, else 0 (the subgradient at 0 is taken as 0)."""
+    """a = max(z, 0);  da/dz = 1 where z > 0, else 0 (the subgradient at 0 is taken as 0).
+
+    Non-finite: relu(NaN) = NaN, relu(inf) = inf, relu(-inf) = 0. ``derive`` reads z only
+    through z > 0, so a NaN z counts as inactive (dz = 0 for a finite da).
+    """
 
     name = "relu"
     default_init = "he_normal"
@@ -71,7 +81,11 @@ class ReLU(ActivationFunction):
 
 
 class LeakyReLU(ActivationFunction):
-    """a = z where z > 0, else alpha * z;  da/dz = 1 where z > 0, else alpha."""
+    """a = z where z > 0, else alpha * z;  da/dz = 1 where z > 0, else alpha.
+
+    Non-finite: NaN stays NaN, +-inf stays +-inf (0 for -inf when alpha is 0). ``derive``
+    reads z only through z > 0, so a NaN z takes the slope alpha.
+    """
 
     name = "leaky_relu"
     default_init = "he_normal"
@@ -95,6 +109,7 @@ class Sigmoid(ActivationFunction):
     """a = 1 / (1 + exp(-z));  da/dz = a * (1 - a).
 
     Paired with binary cross-entropy, the loss computes the output delta from z directly.
+    Non-finite: sigmoid(NaN) = NaN, sigmoid(inf) = 1, sigmoid(-inf) = 0, without warnings.
     """
 
     name = "sigmoid"
@@ -110,7 +125,7 @@ class Sigmoid(ActivationFunction):
 
 
 class Tanh(ActivationFunction):
-    """a = tanh(z);  da/dz = 1 - a**2."""
+    """a = tanh(z);  da/dz = 1 - a**2.  Non-finite: tanh(NaN) = NaN, tanh(+-inf) = +-1."""
 
     name = "tanh"
 
@@ -127,6 +142,10 @@ class Softmax(ActivationFunction):
     Its Jacobian is da_j/dz_i = a_j * (delta_ij - a_i), so the vector-Jacobian product is
     dz = a * (da - sum_j(da_j * a_j)). Paired with cross-entropy, the loss computes the output
     delta from z directly instead.
+
+    Non-finite: a -inf logit among finite ones gets probability exactly 0 (no warning); a row
+    holding NaN or +inf, or only -inf, gives a NaN row (NumPy warns of the invalid inf - inf).
+    ``derive`` mixes a whole row, so a non-finite da or a makes the row's dz NaN.
     """
 
     name = "softmax"

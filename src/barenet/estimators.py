@@ -26,9 +26,21 @@ Choices, stated once:
 - ``random_state`` (None, an int or a ``RandomState``) gives, through
   ``check_random_state``, the seed that draws the weights and shuffles the batches; an int
   makes ``fit`` reproducible.
-- ``early_stopping`` holds out a random ``validation_fraction`` of the samples and stops when
-  the validation loss has not improved for ``n_iter_no_change`` epochs, going back to the best
-  epoch's weights (barenet's ``EarlyStopping``). ``partial_fit`` never stops early.
+- Convergence, as scikit-learn's ``MLPClassifier`` decides it (same ``tol=1e-4`` and
+  ``n_iter_no_change=10``): ``fit`` stops when the training loss has not improved on its best
+  by at least ``tol`` for more than ``n_iter_no_change`` epochs in a row (scikit-learn's code
+  counts ``> n_iter_no_change``; we count the same way, so the same settings stop at the same
+  epoch). When ``epochs`` run out first, ``fit`` emits one ``ConvergenceWarning``, which is
+  both ``barenet.ConvergenceWarning`` and scikit-learn's, so a filter for either silences it.
+  With the default ``epochs=20`` the rule rarely fires: expect the warning, or raise epochs.
+- ``early_stopping`` holds out a random ``validation_fraction`` of the samples and applies the
+  same rule to the validation score (accuracy, or R^2 of all outputs pooled) instead, needing
+  an improvement of ``tol`` on the best score; at the end the network goes back to the
+  weights of its best-scoring epoch. ``partial_fit`` runs one epoch: it never stops or warns.
+- Inference (``predict``, ``predict_proba``, ``score``) runs in batches (``batch_size=``,
+  default by bytes as ``DeepNeuralNetwork.forward``): a NumPy array or memmap is checked and
+  converted batch by batch, so a large uint8 memmap is never copied whole; other inputs
+  (lists, DataFrames) are converted whole first, as ``check_array`` does.
 - ``warm_start=True``: ``fit`` continues from the current weights (and optimizer state, unless
   ``optimizer``, ``learning_rate`` or ``weight_decay`` changed) for ``epochs`` more epochs;
   ``n_iter_`` and ``loss_curve_`` accumulate. ``partial_fit`` runs one epoch per call and
@@ -52,15 +64,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import activations, optimizers
-from .callbacks import EarlyStopping
+from . import activations, exceptions, optimizers
+from .callbacks import Callback
 from .layers import Layer
 from .network import DeepNeuralNetwork
+from .training import metric_name
 
 try:
+    from sklearn import exceptions as sklearn_exceptions
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.exceptions import DataConversionWarning
-    from sklearn.utils import check_random_state
+    from sklearn.metrics import accuracy_score, r2_score
+    from sklearn.utils import check_array, check_random_state
     from sklearn.utils.multiclass import check_classification_targets, type_of_target
     from sklearn.utils.validation import check_is_fitted, validate_data
 except ImportError as err:  # NOTE: validate_data is new in scikit-learn 1.6
@@ -73,6 +88,45 @@ __all__ = ["BareNetClassifier", "BareNetRegressor"]
 
 # X keeps float32 or float64; anything else becomes the first, float64
 _DTYPES = (np.float64, np.float32)
+
+
+class ConvergenceWarning(exceptions.ConvergenceWarning, sklearn_exceptions.ConvergenceWarning):
+    """``fit`` ran out of epochs before converging: ``barenet.ConvergenceWarning`` and
+    scikit-learn's at once, so ``warnings`` filters (and scikit-learn's tools) for either
+    catch it."""
+
+
+class _Convergence(Callback):
+    """scikit-learn's stopping rule for its MLPs: after each epoch, count the epochs in a row
+    whose ``monitor`` did not beat ``best`` by ``tol`` (the training loss must fall by tol,
+    a "val_" score rise by tol); stop when the count exceeds ``n_iter_no_change``. ``best``
+    and ``count`` carry over from an earlier fit that this one continues (``warm_start``)."""
+
+    def __init__(
+        self, monitor: str, tol: float, n_iter_no_change: int, best: float, count: int
+    ) -> None:
+        self.monitor, self.tol, self.n_iter_no_change = monitor, tol, n_iter_no_change
+        self.best, self.count = best, count
+        self.maximize = monitor.startswith("val_")  # a score; else the training loss
+        self.values: list[float] = []
+        self.best_params: dict[str, NDArray[Any]] | None = None  # of the best score's epoch
+        self.stopped = False
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        value = (logs or {})[self.monitor]
+        self.values.append(value)
+        if self.maximize:
+            improved = value >= self.best + self.tol
+            if value > self.best:
+                self.best = value
+                self.best_params = {k: v.copy() for k, v in self.model.params.items()}
+        else:
+            improved = value <= self.best - self.tol
+            self.best = min(self.best, value)
+        self.count = 0 if improved else self.count + 1
+        if self.count > self.n_iter_no_change:
+            self.stopped = True
+            self.model.stop_training = True
 
 
 class _BareNetEstimator(BaseEstimator):
@@ -90,7 +144,8 @@ class _BareNetEstimator(BaseEstimator):
         dropout: float = 0.0,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
-        n_iter_no_change: int = 5,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 10,
         random_state: Any = None,
         verbose: int = 0,
         warm_start: bool = False,
@@ -106,6 +161,7 @@ class _BareNetEstimator(BaseEstimator):
         self.dropout = dropout
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
         self.verbose = verbose
@@ -157,6 +213,7 @@ class _BareNetEstimator(BaseEstimator):
                 _is_real(self.validation_fraction) and 0 < self.validation_fraction < 1,
                 "in (0, 1)",
             ),
+            ("tol", _is_real(self.tol) and self.tol >= 0, ">= 0"),
             (
                 "n_iter_no_change",
                 _is_int(self.n_iter_no_change) and self.n_iter_no_change >= 1,
@@ -197,9 +254,17 @@ class _BareNetEstimator(BaseEstimator):
         self._optimizer_key: tuple[Any, ...] = ()
         self.loss_curve_: list[float] = []
         self.n_iter_ = 0
+        # scikit-learn's convergence state and attributes, continued by warm_start fits
+        self._no_improvement_count = 0
+        self.best_loss_: float | None = None
+        self.validation_scores_: list[float] | None = None
+        self.best_validation_score_: float | None = None
+        self._best_params: dict[str, NDArray[Any]] | None = None
 
-    def _train(self, X: NDArray[Any], Y: NDArray[Any], epochs: int, early_stopping: bool) -> None:
-        """``epochs`` more epochs of barenet's ``fit`` on encoded targets Y (n,) or (n, k)."""
+    def _train(self, X: NDArray[Any], Y: NDArray[Any], epochs: int, incremental: bool) -> None:
+        """``epochs`` more epochs of barenet's ``fit`` on encoded targets Y (n,) or (n, k),
+        stopping by scikit-learn's rule and warning when the epochs ran out first; for
+        ``partial_fit`` (incremental) neither."""
         if self._network_key != self._architecture(X.shape[1], self.network_.layers[-1].size):
             raise ValueError(
                 "hidden_layer_sizes, activation or dropout changed since the model was fitted; "
@@ -215,7 +280,7 @@ class _BareNetEstimator(BaseEstimator):
             self._optimizer_key = key
         # NOTE: a new shuffling seed per call, or every partial_fit would see one permutation
         seed = self._seed + self.n_iter_
-        callbacks = []
+        early_stopping = bool(self.early_stopping) and not incremental
         validation = None
         if early_stopping:
             n_val = int(len(X) * self.validation_fraction)
@@ -229,8 +294,23 @@ class _BareNetEstimator(BaseEstimator):
             X, Y = X[order], Y[order]
             validation = (X[-n_val:], Y[-n_val:])
             X, Y = X[:-n_val], Y[:-n_val]
-            stop = EarlyStopping("val_loss", int(self.n_iter_no_change), restore_best_weights=True)
-            callbacks.append(stop)
+        if early_stopping:
+            best = self.best_validation_score_
+            rule = _Convergence(
+                f"val_{metric_name(self.network_)}",
+                float(self.tol),
+                int(self.n_iter_no_change),
+                -math.inf if best is None else best,
+                self._no_improvement_count,
+            )
+        else:
+            rule = _Convergence(
+                "loss",
+                float(self.tol),
+                int(self.n_iter_no_change),
+                math.inf if self.best_loss_ is None else self.best_loss_,
+                self._no_improvement_count,
+            )
         history = self.network_.fit(
             X,
             Y,
@@ -239,16 +319,53 @@ class _BareNetEstimator(BaseEstimator):
             optimizer=self._optimizer,
             validation_data=validation,
             seed=seed,
-            callbacks=callbacks,
+            callbacks=[] if incremental else [rule],
             verbose=int(self.verbose),
         )
         self.loss_curve_ = [*self.loss_curve_, *history.history.get("loss", [])]
         self.n_iter_ += len(history.epoch)
+        if incremental:
+            return
+        self._no_improvement_count = rule.count
+        if early_stopping:
+            self.validation_scores_ = [*(self.validation_scores_ or []), *rule.values]
+            self.best_validation_score_ = rule.best
+            self._best_params = rule.best_params or self._best_params
+            if self._best_params is not None:  # as scikit-learn: end on the best epoch
+                for name, value in self._best_params.items():
+                    np.copyto(self.network_.params[name], value)
+        else:
+            self.best_loss_ = rule.best
+        if not rule.stopped:
+            watched = "validation score" if early_stopping else "training loss"
+            warnings.warn(
+                f"{type(self).__name__}: epochs={epochs} reached and training has not "
+                f"converged yet: the {watched} did not go {self.n_iter_no_change + 1} epochs "
+                f"in a row without improving by tol={self.tol:g}. Raise epochs (or tol).",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
 
-    def _forward(self, X: Any) -> NDArray[np.float64]:
+    def _forward(self, X: Any, batch_size: int | None) -> NDArray[np.float64]:
+        """The network's outputs for X as float64 (n, k), computed in batches.
+
+        A NumPy array (a memmap too) is checked by ``check_array`` batch by batch; anything
+        else (a list, a DataFrame) is checked whole first.
+        """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=_DTYPES)
-        return np.asarray(self.network_.forward(X), dtype=np.float64)
+        if not (isinstance(X, np.ndarray) and X.ndim == 2 and len(X) > 0):
+            X = validate_data(self, X, reset=False, dtype=_DTYPES)
+            return np.asarray(self.network_.forward(X, batch_size), dtype=np.float64)
+        validate_data(self, X, reset=False, skip_check_array=True)  # feature names and count
+        network = self.network_
+        size = network._inference_batch(batch_size)
+        out = np.empty((len(X), network.layers[-1].size), dtype=np.float64)
+        for start in range(0, len(X), size):
+            # NOTE: no name keeps a checked batch alive while the next one is made
+            out[start : start + size] = network.forward(
+                check_array(X[start : start + size], dtype=_DTYPES, estimator=self), size
+            )
+        return out
 
 
 class BareNetClassifier(ClassifierMixin, _BareNetEstimator):
@@ -266,8 +383,12 @@ class BareNetClassifier(ClassifierMixin, _BareNetEstimator):
         Samples per update, and passes over the data per ``fit``.
     dropout:
         Dropout rate of every hidden layer while training.
-    early_stopping, validation_fraction, n_iter_no_change:
-        Hold out this fraction and stop when its loss stalls for this many epochs.
+    tol, n_iter_no_change:
+        Stop when the training loss has not improved by ``tol`` for more than this many
+        epochs in a row (scikit-learn's rule and defaults, 1e-4 and 10).
+    early_stopping, validation_fraction:
+        Hold out this fraction and apply the rule to its score instead (accuracy), keeping
+        the best epoch's weights.
     random_state:
         None, an int or a ``numpy.random.RandomState``: seeds weights and shuffling.
     verbose:
@@ -283,6 +404,9 @@ class BareNetClassifier(ClassifierMixin, _BareNetEstimator):
         The trained ``barenet.DeepNeuralNetwork``.
     loss_curve_, n_iter_:
         The training loss per epoch, and the number of epochs run.
+    best_loss_, validation_scores_, best_validation_score_:
+        As scikit-learn's: the lowest training loss (None with early stopping); the
+        validation score per epoch and the best one (None without early stopping).
     n_features_in_, feature_names_in_:
         The number of features, and their names when X was a DataFrame with string columns.
     """
@@ -312,7 +436,7 @@ class BareNetClassifier(ClassifierMixin, _BareNetEstimator):
                 f"class, {classes[0]!r}"
             )
         self._set_classes(classes, warm)
-        self._train(X, self._encode(y), int(self.epochs), bool(self.early_stopping))
+        self._train(X, self._encode(y), int(self.epochs), incremental=False)
         return self
 
     def partial_fit(
@@ -334,22 +458,37 @@ class BareNetClassifier(ClassifierMixin, _BareNetEstimator):
         X, y = self._validate(X, y, reset=first)
         if classes is not None:
             self._set_classes(np.unique(np.asarray(classes)), warm=not first)
-        self._train(X, self._encode(y), 1, early_stopping=False)
+        self._train(X, self._encode(y), 1, incremental=True)
         return self
 
-    def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
-        """Class probabilities. Shapes: X (n, d) -> (n, n_classes); binary: [1 - p, p]."""
-        a = self._forward(X)
+    def predict_proba(self, X: ArrayLike, batch_size: int | None = None) -> NDArray[np.float64]:
+        """Class probabilities, in batches of ``batch_size`` rows (None: sized by bytes).
+
+        Shapes: X (n, d) -> (n, n_classes); binary: [1 - p, p]
+        """
+        a = self._forward(X, batch_size)
         if self._task == "binary":
             return np.hstack([1.0 - a, a])
         return a
 
-    def predict(self, X: ArrayLike) -> NDArray[Any]:
+    def predict(self, X: ArrayLike, batch_size: int | None = None) -> NDArray[Any]:
         """Labels from ``classes_``: (n,); for multilabel, 0/1 indicators (n, k)."""
-        p = self.predict_proba(X)
+        p = self.predict_proba(X, batch_size)
         if self._task == "multilabel":
             return (p >= 0.5).astype(np.int64)
         return self.classes_[p.argmax(axis=1)]
+
+    def score(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        batch_size: int | None = None,
+    ) -> float:
+        """Mean accuracy (every label right, for multilabel), as ``ClassifierMixin.score``,
+        with the predictions made in batches."""
+        predicted = self.predict(X, batch_size)
+        return float(accuracy_score(y, predicted, sample_weight=sample_weight))
 
     # ------------------------------------------------------------------ targets
 
@@ -427,7 +566,8 @@ class BareNetRegressor(RegressorMixin, _BareNetEstimator):
     are large) first, e.g. ``make_pipeline(StandardScaler(), BareNetRegressor())`` and
     ``TransformedTargetRegressor``.
 
-    Attributes: ``network_``, ``loss_curve_``, ``n_iter_``, ``n_features_in_``,
+    Attributes: ``network_``, ``loss_curve_``, ``n_iter_``, ``best_loss_``,
+    ``validation_scores_`` (R^2 per epoch), ``best_validation_score_``, ``n_features_in_``,
     ``feature_names_in_``, as in ``BareNetClassifier``.
     """
 
@@ -449,7 +589,7 @@ class BareNetRegressor(RegressorMixin, _BareNetEstimator):
         X, Y = self._validate(X, y, reset=not warm)
         if not warm:
             self._new_network(self.n_features_in_, Y.shape[1], X.dtype)
-        self._train(X, Y, int(self.epochs), bool(self.early_stopping))
+        self._train(X, Y, int(self.epochs), incremental=False)
         return self
 
     def partial_fit(self, X: ArrayLike, y: ArrayLike) -> BareNetRegressor:
@@ -460,13 +600,26 @@ class BareNetRegressor(RegressorMixin, _BareNetEstimator):
         X, Y = self._validate(X, y, reset=first)
         if first:
             self._new_network(self.n_features_in_, Y.shape[1], X.dtype)
-        self._train(X, Y, 1, early_stopping=False)
+        self._train(X, Y, 1, incremental=True)
         return self
 
-    def predict(self, X: ArrayLike) -> NDArray[np.float64]:
-        """Predicted values. Shapes: X (n, d) -> (n,) for a 1-D y, else (n, k)."""
-        a = self._forward(X)
+    def predict(self, X: ArrayLike, batch_size: int | None = None) -> NDArray[np.float64]:
+        """Predicted values, in batches of ``batch_size`` rows (None: sized by bytes).
+
+        Shapes: X (n, d) -> (n,) for a 1-D y, else (n, k)
+        """
+        a = self._forward(X, batch_size)
         return a[:, 0] if self._y_1d else a
+
+    def score(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        batch_size: int | None = None,
+    ) -> float:
+        """R^2 (averaged over outputs), as ``RegressorMixin.score``, predicting in batches."""
+        return float(r2_score(y, self.predict(X, batch_size), sample_weight=sample_weight))
 
     def _validate(self, X: Any, y: Any, reset: bool) -> tuple[NDArray[Any], NDArray[Any]]:
         """Checked X (float32 or float64) and Y (n, k); remembers whether y was 1-D."""

@@ -11,6 +11,11 @@ backpropagation starts (the post's "currently broken" loss, fixed):
 
 Shapes: a, z, Y all (n, k); N is n for cross-entropy (a sum over classes, mean over samples)
 and n * k for the element-wise losses.
+
+Non-finite values never raise here (``fit`` checks each batch's loss and reports divergence):
+a NaN in a, z or Y gives a NaN loss, never a finite number; an infinite logit gives its limit
+where one exists (a -inf logit with target 0 costs exactly 0, with a target > 0 it costs +inf),
+and NaN where none does. Each method's docstring says what it does with them.
 """
 
 from __future__ import annotations
@@ -26,6 +31,15 @@ from .activations import ActivationFunction, Array, Sigmoid, Softmax
 def _tiny(a: Array) -> Any:
     """The smallest positive normal number of a's dtype: log(tiny) is finite."""
     return np.finfo(a.dtype).tiny
+
+
+def _times(w: Array, v: Array) -> Array:
+    """w * v, with 0 * inf taken as 0: a term that its target weighs 0 costs nothing.
+
+    NOTE: the plain product gives NaN for 0 * inf, e.g. for a class whose logit is -inf
+    (log a = -inf) and whose target is 0; the true contribution is 0.
+    """
+    return w * np.where(w != 0, v, 0)
 
 
 class Loss(Configurable):
@@ -56,7 +70,7 @@ class Loss(Configurable):
         raise NotImplementedError(f"{type(self).__name__} has no fused form")
 
     def check_targets(self, Y: Array) -> None:
-        """Raise ValueError when Y holds values this loss cannot take."""
+        """Raise ValueError when Y holds values this loss cannot take (any, by default)."""
 
 
 def _check_unit_interval(loss: Loss, Y: Array) -> None:
@@ -69,59 +83,93 @@ def _check_unit_interval(loss: Loss, Y: Array) -> None:
         )
 
 
+def _check_rows_sum_to_one(loss: Loss, Y: Array) -> None:
+    """Each row a probability distribution, within sqrt(eps) of Y's float type: the rounding
+    of soft labels made in another precision passes, a row summing to 0 or 2 does not."""
+    eps = np.finfo(Y.dtype if Y.dtype.kind == "f" else np.float64).eps
+    sums = Y.sum(axis=1, dtype=np.float64)
+    bad = np.abs(sums - 1) > np.sqrt(eps)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueError(
+            f"{loss.name} needs each target row to sum to 1 (one class, or probabilities); "
+            f"row {row} sums to {sums[row]:g}. Pass class labels (n,), or use a sigmoid "
+            "output (binary cross-entropy) for several labels per sample."
+        )
+
+
 class CrossEntropy(Loss):
     """L = -1/n * sum_i sum_j Y_ij * log(a_ij): categorical cross-entropy, mean over samples.
 
     Fused with softmax: log a = z - logsumexp(z), and dL/dz = (a - Y) / n.
+    Targets: rows in [0, 1] that sum to 1 (one-hot, or probabilities such as soft labels).
     """
 
     name = "cross_entropy"
     fused_activation = Softmax
 
     def __call__(self, a: Array, Y: Array) -> float:
+        """a is clipped below at the dtype's tiny, so a = 0 with a target > 0 costs
+        -log(tiny) (87.3 in float32, 708 in float64), not inf; a NaN in a or Y gives NaN."""
         return float(-(Y * np.log(np.maximum(a, _tiny(a)))).sum() / len(a))
 
     def grad(self, a: Array, Y: Array) -> Array:
+        """-Y / a / n, with a clipped as in ``__call__``: finite for any a >= 0; NaN stays NaN."""
         return -Y / np.maximum(a, _tiny(a)) / len(a)
 
     def from_logits(self, z: Array, Y: Array) -> float:
+        """Exact for finite z of any size. A -inf logit costs 0 when its target is 0 and +inf
+        when it is > 0; a row holding NaN or +inf (or only -inf) gives NaN."""
         # NOTE: log-sum-exp shifted by the row max: no exp overflows, no log(0).
         shifted = z - z.max(axis=1, keepdims=True)
         log_a = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        return float(-(Y * log_a).sum() / len(z))
+        return float(-_times(Y, log_a).sum() / len(z))
 
     def delta(self, z: Array, a: Array, Y: Array) -> Array:
+        """(a - Y) / n: finite wherever softmax's a is, so for -inf logits among finite ones."""
         return (a - Y) / len(z)
 
     def check_targets(self, Y: Array) -> None:
         _check_unit_interval(self, Y)
+        _check_rows_sum_to_one(self, Y)
 
 
 class BinaryCrossEntropy(Loss):
     """L = -mean(Y * log(a) + (1 - Y) * log(1 - a)) over all n * k elements.
 
-    Fused with sigmoid: L = mean(softplus(z) - Y * z), with the stable
+    Fused with sigmoid: since -log(sigmoid(z)) = softplus(-z) and -log(1 - sigmoid(z)) =
+    softplus(z), L = mean(Y * softplus(-z) + (1 - Y) * softplus(z)), with the stable
     softplus(z) = max(z, 0) + log1p(exp(-|z|)), and dL/dz = (a - Y) / (n * k).
+    Targets: values in [0, 1] (0/1 labels, or probabilities), one column per label.
     """
 
     name = "binary_cross_entropy"
     fused_activation = Sigmoid
 
     def __call__(self, a: Array, Y: Array) -> float:
+        """a is clipped to [tiny, 1 - eps], so any a, even 0, 1 or +-inf, gives a finite loss
+        (each term at most -log(tiny)); a NaN in a or Y gives NaN."""
         eps = np.finfo(a.dtype).eps
         a = np.clip(a, _tiny(a), 1 - eps)
         return float(-(Y * np.log(a) + (1 - Y) * np.log1p(-a)).mean())
 
     def grad(self, a: Array, Y: Array) -> Array:
+        """Finite for any a (clipped to [eps, 1 - eps]); NaN stays NaN."""
         eps = np.finfo(a.dtype).eps
         a = np.clip(a, eps, 1 - eps)
         return (a - Y) / (a * (1 - a)) / a.size
 
     def from_logits(self, z: Array, Y: Array) -> float:
-        softplus = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
-        return float((softplus - Y * z).mean())
+        """Exact for finite z of any size. An infinite logit costs 0 when it agrees with its
+        target (+inf with 1, -inf with 0) and +inf otherwise; a NaN in z or Y gives NaN."""
+        tail = np.log1p(np.exp(-np.abs(z)))
+        softplus_z = np.maximum(z, 0) + tail  # -log(1 - a)
+        softplus_minus_z = np.maximum(-z, 0) + tail  # -log(a)
+        # NOTE: _times: an infinite logit with a target of exactly 0 or 1 adds 0, not NaN
+        return float((_times(Y, softplus_minus_z) + _times(1 - Y, softplus_z)).mean())
 
     def delta(self, z: Array, a: Array, Y: Array) -> Array:
+        """(a - Y) / (n * k): finite wherever sigmoid's a is, which is for every z but NaN."""
         return (a - Y) / a.size
 
     def check_targets(self, Y: Array) -> None:
@@ -134,9 +182,11 @@ class MeanSquaredError(Loss):
     name = "mse"
 
     def __call__(self, a: Array, Y: Array) -> float:
+        """+inf for an infinite a (or a finite a far enough off to overflow); NaN stays NaN."""
         return float(np.square(a - Y).mean())
 
     def grad(self, a: Array, Y: Array) -> Array:
+        """+-inf where a is infinite; NaN stays NaN."""
         return 2 * (a - Y) / a.size
 
 

@@ -18,8 +18,9 @@ where dz_L, the output delta, comes from the loss (see ``losses.py``).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import pairwise
+from numbers import Integral
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -35,6 +36,12 @@ from .reports import format_table
 
 if TYPE_CHECKING:
     from .explain import Explanation
+
+#: Inference (``forward``, ``predict``, ``score``...) runs in batches of rows sized so that one
+#: batch's input and activations (x, z and a of every layer) take about this many bytes: enough
+#: rows for BLAS to run at full speed (MNIST's 10,000 test images are one batch for 784-256-10;
+#: batches of 1,024 rows took 1.6x as long), few enough that memory stays bounded.
+INFERENCE_BATCH_BYTES = 64 * 2**20
 
 
 class Step(NamedTuple):
@@ -213,9 +220,16 @@ class DeepNeuralNetwork:
 
     # ------------------------------------------------------------------ public API
 
-    def forward(self, X: ArrayLike) -> Array:
-        """The output layer's activations for X.  Shapes: X (n, d) -> (n, k)."""
-        return self._forward(self._check_X(X))[0]
+    def forward(self, X: ArrayLike, batch_size: int | None = None) -> Array:
+        """The output layer's activations for X.  Shapes: X (n, d) -> (n, k).
+
+        X is converted to the network's dtype and checked ``batch_size`` rows at a time (None:
+        as many rows as keep a batch near ``INFERENCE_BATCH_BYTES``), so a large input, such as
+        a uint8 ``np.memmap``, is never copied whole: the extra memory is the output plus a few
+        batches. Any batch size gives the same results up to rounding: BLAS picks its kernels
+        by the number of rows, so they are not always equal to the bit.
+        """
+        return self._map_batches(X, batch_size, lambda a: a)
 
     def loss(self, X: ArrayLike, Y: ArrayLike) -> float:
         """The mean loss over the samples of X against targets Y (labels (n,) or (n, k))."""
@@ -241,35 +255,48 @@ class DeepNeuralNetwork:
         with the whole set as one batch, in order, and plain gradient descent."""
         return self.fit(X, Y, epochs=iterations, batch_size=None, shuffle=False, verbose=verbose)
 
-    def predict_proba(self, X: ArrayLike) -> Array:
-        """Probabilities (or output values) per sample.  Shapes: X (n, d) -> (n, k)."""
-        return self.forward(X)
+    def predict_proba(self, X: ArrayLike, batch_size: int | None = None) -> Array:
+        """Probabilities (or output values) per sample, in batches as ``forward``.
 
-    def predict(self, X: ArrayLike) -> NDArray[Any]:
+        Shapes: X (n, d) -> (n, k)
+        """
+        return self.forward(X, batch_size)
+
+    def predict(self, X: ArrayLike, batch_size: int | None = None) -> NDArray[Any]:
         """Predictions: for a softmax output the class labels (n,); for sigmoid outputs 0/1;
-        else the output values. One output unit gives (n,), several give (n, k)."""
-        a = self.forward(X)
+        else the output values. One output unit gives (n,), several give (n, k).
+        Computed in batches as ``forward``."""
+        return self._map_batches(X, batch_size, self._predictions)
+
+    def _predictions(self, a: Array) -> NDArray[Any]:
+        """``predict`` of a batch's output activations a (n, k)."""
         if isinstance(self.output_activation, Softmax):
             return a.argmax(axis=1)
         if isinstance(self.output_activation, Sigmoid):
             a = (a >= 0.5).astype(np.int64)
         return a[:, 0] if a.shape[1] == 1 else a
 
-    def score(self, X: ArrayLike, y: ArrayLike) -> float:
+    def score(self, X: ArrayLike, y: ArrayLike, batch_size: int | None = None) -> float:
         """Accuracy for classifiers (the fraction of samples whose every label is right),
         R^2 for regression (an identity or other non-probability output).
 
         The post's scoring function, fixed: any number of classes, labels or one-hot targets.
+        accuracy = mean over rows of [argmax a == argmax Y] (sigmoid: every (a >= 0.5) ==
+        (Y >= 0.5)); R^2 = 1 - sum((Y - a)**2) / sum((Y - mean(Y))**2).
+        X is read in batches as in ``forward``; the targets are checked whole (they are the
+        size of the output).
         """
-        X, Y = self._check_XY(X, y)
-        a = self._forward(X)[0]
-        if isinstance(self.output_activation, Softmax):
-            return float((a.argmax(axis=1) == Y.argmax(axis=1)).mean())
-        if isinstance(self.output_activation, Sigmoid):
-            return float(((a >= 0.5) == (Y >= 0.5)).all(axis=1).mean())
-        residual = np.square(Y - a).sum()
-        total = np.square(Y - Y.mean(axis=0)).sum()
-        return float(1.0 - residual / total) if total > 0 else 0.0
+        A = self._input(X)
+        Y = self._check_Y(y, len(A))
+        if len(A) == 0:
+            raise ValueError("score needs at least one sample; X has 0 rows")
+        size = self._inference_batch(batch_size)
+        hits = 0.0  # classifiers: rows with every label right; regression: squared residuals
+        for start in range(0, len(A), size):
+            a = self._forward(self._rows(A, start, start + size))[0]
+            hits += training._hits(self, a, Y[start : start + size])
+        ss_tot = training._total_sum_of_squares(Y) if self.task == "regression" else 0.0
+        return training._metric(self, hits, len(A), ss_tot)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write this network to a safetensors model file (see ``saving.py``)."""
@@ -306,14 +333,16 @@ class DeepNeuralNetwork:
 
     # ------------------------------------------------------------------ input checks
 
-    def _check_X(self, X: ArrayLike) -> Array:
-        """X as a C-contiguous array of the network's dtype, or a ValueError saying why not."""
+    def _input(self, X: ArrayLike) -> NDArray[Any]:
+        """X as an (n, d) array, not yet converted (a memmap stays on disk), or a ValueError."""
         try:
-            A: Array = np.ascontiguousarray(X, dtype=self.dtype)
+            A = np.asarray(X)  # NOTE: no copy for arrays and memmaps; lists are converted here
         except (TypeError, ValueError) as err:
             raise ValueError(f"X must be a numeric array; {err}") from None
-        if not A.flags.aligned:  # NOTE: e.g. arrays sent to a Dask worker; take() crawls on them
-            A = A.copy()
+        if A.dtype.kind == "c":  # NOTE: refused here, before NumPy's ComplexWarning
+            raise ValueError(
+                f"X is complex ({A.dtype}); barenet takes real numbers: pass X.real or np.abs(X)"
+            )
         d = self.layers[0].size
         if A.ndim != 2:
             hint = " (for one sample use X.reshape(1, -1))" if A.ndim == 1 else ""
@@ -322,24 +351,73 @@ class DeepNeuralNetwork:
             raise ValueError(
                 f"X has {A.shape[1]} features per sample, but the input layer expects {d}"
             )
-        _check_finite("X", A)
         return A
 
-    def _check_XY(self, X: ArrayLike, Y: ArrayLike) -> tuple[Array, Array]:
-        """X checked as in ``_check_X``; Y as an (n, k) array of the network's dtype.
+    def _rows(self, A: NDArray[Any], start: int = 0, stop: int | None = None) -> Array:
+        """Rows start..stop of an ``_input`` array as a C-contiguous, aligned array of the
+        network's dtype, every value finite (an error names the row in the whole of A)."""
+        try:
+            B: Array = np.ascontiguousarray(A[start:stop], dtype=self.dtype)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"X must be a numeric array; {err}") from None
+        if not B.flags.aligned:  # NOTE: e.g. arrays sent to a Dask worker; take() crawls on them
+            B = B.copy()
+        _check_finite("X", B, first_row=start)
+        return B
+
+    def _check_X(self, X: ArrayLike) -> Array:
+        """X as a C-contiguous array of the network's dtype, or a ValueError saying why not."""
+        return self._rows(self._input(X))
+
+    def _inference_batch(self, batch_size: int | None) -> int:
+        """Rows per inference batch: ``batch_size``, or for None as many as keep one batch's
+        input and activations (x, z and a of every layer) within INFERENCE_BATCH_BYTES."""
+        if batch_size is None:
+            row = self.layers[0].size + 2 * sum(layer.size for layer in self.layers[1:])
+            return max(1, INFERENCE_BATCH_BYTES // (row * self.dtype.itemsize))
+        if isinstance(batch_size, bool | np.bool_) or not isinstance(batch_size, Integral):
+            raise ValueError(f"batch_size must be a whole number >= 1; received {batch_size!r}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a whole number >= 1; received {batch_size}")
+        return int(batch_size)
+
+    def _map_batches(
+        self, X: ArrayLike, batch_size: int | None, f: Callable[[Array], NDArray[Any]]
+    ) -> NDArray[Any]:
+        """``f(output activations)`` of each batch of X's rows, stacked into one array.
+
+        Shapes: X (n, d) -> (n, ...), as f gives for a batch
+        """
+        A = self._input(X)
+        size = self._inference_batch(batch_size)
+        # NOTE: an empty X gives an empty first batch, which still gives the output's shape
+        first = f(self._forward(self._rows(A, 0, size))[0])
+        out = np.empty((len(A), *first.shape[1:]), dtype=first.dtype)
+        out[: len(first)] = first
+        for start in range(size, len(A), size):
+            out[start : start + size] = f(self._forward(self._rows(A, start, start + size))[0])
+        return out
+
+    def _check_Y(self, Y: ArrayLike, n: int) -> Array:
+        """Targets for n samples as an (n, k) array of the network's dtype, or a ValueError.
 
         Y may be labels (n,): class indices 0..k-1 when k > 1 (turned into one-hot rows),
-        or one value per sample when k == 1.
+        or one value per sample when k == 1. The loss checks the values (``check_targets``).
         """
-        X = self._check_X(X)
         k = self.layers[-1].size
         try:
             Y = np.asarray(Y)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"Y must be a numeric array; {err}") from None
+        if Y.dtype.kind == "c":  # NOTE: refused here, before NumPy's ComplexWarning
+            raise ValueError(f"Y is complex ({Y.dtype}); targets must be real numbers")
+        try:
             Y_float = Y.astype(self.dtype)
         except (TypeError, ValueError) as err:
             raise ValueError(f"Y must be a numeric array; {err}") from None
-        if len(Y) != len(X):
-            raise ValueError(f"X has {len(X)} samples but Y has {len(Y)}; they must match")
+        if Y.ndim == 0 or len(Y) != n:
+            found = "a scalar" if Y.ndim == 0 else len(Y)
+            raise ValueError(f"X has {n} samples but Y has {found}; they must match")
         _check_finite("Y", Y_float)
         if Y.ndim == 1 and k == 1:
             Y_float = Y_float.reshape(-1, 1)
@@ -351,14 +429,20 @@ class DeepNeuralNetwork:
                 f"received shape {Y.shape}"
             )
         self.loss_function.check_targets(Y_float)
-        return X, np.ascontiguousarray(Y_float)
+        return np.ascontiguousarray(Y_float)
+
+    def _check_XY(self, X: ArrayLike, Y: ArrayLike) -> tuple[Array, Array]:
+        """X checked as in ``_check_X``; Y as in ``_check_Y``."""
+        X = self._check_X(X)
+        return X, self._check_Y(Y, len(X))
 
 
-def _check_finite(name: str, A: Array) -> None:
+def _check_finite(name: str, A: Array, first_row: int = 0) -> None:
+    """A ValueError naming the first non-finite value's row (counted from first_row)."""
     bad = ~np.isfinite(A)
     if bad.any():
         where = np.argwhere(bad)[0]
-        at = f"row {where[0]}" + (f", column {where[1]}" if len(where) > 1 else "")
+        at = f"row {first_row + where[0]}" + (f", column {where[1]}" if len(where) > 1 else "")
         raise ValueError(f"{name} holds {A[tuple(where)]} at {at}; every value must be finite")
 
 

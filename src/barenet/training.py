@@ -11,6 +11,7 @@ Left out on purpose: no second "fast" engine. Speed comes from how the one path 
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -31,8 +32,14 @@ Augment = Callable[[Array, np.random.Generator], Array]
 Logs = dict[str, float]
 
 
+#: Training has diverged when a batch's loss exceeds this many times its reference: the
+#: larger of the first batch's loss and the loss of the best constant prediction.
+DIVERGENCE_FACTOR = 1e3
+
+
 class TrainingDivergedError(FloatingPointError):
-    """The loss became NaN or infinite: the learning rate is almost always too high."""
+    """The loss became NaN or infinite, or exploded (see ``DIVERGENCE_FACTOR``), or the weights
+    became non-finite: the learning rate is almost always too high."""
 
 
 def metric_name(model: DeepNeuralNetwork) -> str:
@@ -88,6 +95,8 @@ class TrainingRun:
     augment: Augment | None = None
     callbacks: Sequence[Callback] = ()
     history: History = field(default_factory=History)
+    #: a batch loss above this (or NaN) is divergence; set after the first batch by loss_limit
+    max_loss: float | None = None
 
     @property
     def batches_per_epoch(self) -> int:
@@ -105,7 +114,9 @@ class TrainingRun:
         for batch, (Xb, Yb) in enumerate(self.batches()):
             start = batch * size
             loss, a = self.train_step(Xb, Yb)
-            if not math.isfinite(loss):
+            if self.max_loss is None:
+                self.max_loss = self.loss_limit(loss)
+            if not math.isfinite(loss) or loss > self.max_loss:
                 self._diverged(snapshot, epoch, batch, loss)
             loss_sum += loss * len(Xb)
             hits += _hits(model, a, Yb)
@@ -117,6 +128,9 @@ class TrainingRun:
                 }
                 for cb in self.callbacks:
                     cb.on_batch_end(batch, running)
+        if not all(np.isfinite(p).all() for p in model.params.values()):
+            # NOTE: the last update of the epoch has no loss of its own that would show it
+            self._diverged(snapshot, epoch, batch, loss, weights=True)
         logs = {"loss": loss_sum / n, name: _metric(model, hits, n, ss_tot)}
         if self.validation is not None:
             logs.update({f"val_{k}": v for k, v in evaluate(model, *self.validation).items()})
@@ -155,16 +169,39 @@ class TrainingRun:
         self.optimizer.step(model.params, grads)
         return loss, a
 
-    def _diverged(self, snapshot: dict[str, Array], epoch: int, batch: int, loss: float) -> None:
-        """Keep the last finite weights, then raise TrainingDivergedError."""
-        params = self.model.params
-        if not all(np.isfinite(p).all() for p in params.values()):
-            for key, value in snapshot.items():  # the last step overflowed: back to the epoch start
-                np.copyto(params[key], value)
+    def loss_limit(self, first_loss: float) -> float:
+        """The largest batch loss that is not divergence: DIVERGENCE_FACTOR times the larger
+        of the first batch's loss and the loss of predicting the mean target for every sample
+        (the class entropy, at most log k, for cross-entropy; the targets' variance for mse),
+        so a run that starts with a small loss (resumed, or nearly fitted) may still rise."""
+        Y = self.Y
+        constant = self.model.loss_function(np.tile(Y.mean(axis=0), (len(Y), 1)), Y)
+        reference = max(first_loss, constant)
+        return DIVERGENCE_FACTOR * reference if reference > 0 else math.inf
+
+    def _diverged(
+        self,
+        snapshot: dict[str, Array],
+        epoch: int,
+        batch: int,
+        loss: float,
+        weights: bool = False,
+    ) -> None:
+        """Go back to the weights of the epoch's start, then raise TrainingDivergedError."""
+        for key, value in snapshot.items():
+            np.copyto(self.model.params[key], value)
+        if weights:
+            what = f"its last update (batch {batch + 1}) made the weights non-finite"
+        elif math.isfinite(loss):
+            start = (self.max_loss or 0.0) / DIVERGENCE_FACTOR
+            what = f"batch {batch + 1}: the loss is {loss:.3g}, over {DIVERGENCE_FACTOR:g}"
+            what += f" times its starting level {start:.3g}"
+        else:
+            what = f"batch {batch + 1}: the loss is {loss}"
         lr = self.optimizer.current_learning_rate
         raise TrainingDivergedError(
-            f"training diverged at epoch {epoch + 1}, batch {batch + 1}: the loss is {loss} "
-            f"with learning rate {lr:g}. Try a lower learning rate, such as {lr / 10:g}."
+            f"training diverged at epoch {epoch + 1}, {what}, with learning rate {lr:g}. "
+            f"Try a lower learning rate, such as {lr / 10:g}."
         )
 
     def save_checkpoint(self, path: str, epochs_done: int) -> None:
@@ -288,6 +325,15 @@ def _split_validation(
     return X[:-n_val], Y[:-n_val], (X[-n_val:], Y[-n_val:])
 
 
+def _whole_number(name: str, value: object, minimum: int) -> int:
+    """value as an int, or a ValueError: a whole number >= minimum (not 1.7, True or "3")."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be a whole number >= {minimum}; received {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}; received {value}")
+    return int(value)
+
+
 def fit(
     model: DeepNeuralNetwork,
     X: ArrayLike,
@@ -331,25 +377,30 @@ def fit(
         ``augment(X_batch, rng) -> X_batch``, applied to each training batch, e.g.
         ``barenet.augment.random_shift(2)``.
 
-    Raises ``TrainingDivergedError`` when the loss becomes NaN or infinite; the network then
-    keeps its last finite weights. On Ctrl-C the last completed epoch's checkpoint (if asked
+    Raises ``TrainingDivergedError`` when a batch's loss becomes NaN, infinite or more than
+    ``DIVERGENCE_FACTOR`` (1000) times the loss it started from (see ``TrainingRun.loss_limit``),
+    or when an epoch ends with non-finite weights; the network then has the weights it had
+    at the start of that epoch, so ``fit`` never leaves non-finite weights. ValueError for
+    0 samples, complex or non-finite X, bad targets (see ``Loss.check_targets``), and
+    ``epochs`` or ``batch_size`` that are not whole numbers (1.7, True and "3" are refused).
+    On Ctrl-C the last completed epoch's checkpoint (if asked
     for) is on disk and KeyboardInterrupt propagates.
     """
+    epochs = _whole_number("epochs", epochs, minimum=0)
+    if batch_size is not None:
+        batch_size = _whole_number("batch_size", batch_size, minimum=1)
     X, Y = model._check_XY(X, y)
+    if len(X) == 0:
+        raise ValueError("fit needs at least one sample; X has 0 rows")
     X, Y, validation = _split_validation(model, X, Y, validation_data, validation_split)
-    n = len(X)
-    batch_size = n if batch_size is None else int(batch_size)
-    if batch_size < 1 or int(epochs) < 0:
-        raise ValueError(
-            f"batch_size must be >= 1 and epochs >= 0; received {batch_size}, {epochs}"
-        )
+    batch_size = len(X) if batch_size is None else batch_size
     run = TrainingRun(
         model=model,
         optimizer=optimizers.SGD(model.learning_rate)
         if optimizer is None
         else optimizers.get(optimizer),
         rng=np.random.default_rng(model.seed if seed is None else seed),
-        epochs=int(epochs),
+        epochs=epochs,
         batch_size=batch_size,
         X=X,
         Y=Y,
@@ -359,7 +410,7 @@ def fit(
         callbacks=[
             *callbacks,
             *([ModelCheckpoint(checkpoint)] if checkpoint is not None else []),
-            *progress_callbacks(verbose),
+            *(reporters := progress_callbacks(verbose)),
         ],
     )
     started = time.perf_counter()
@@ -371,11 +422,16 @@ def fit(
     logs: Logs = {}
     # NOTE: a diverging run overflows; the non-finite loss is reported as one clear error
     # instead of a stream of NumPy warnings first
-    with np.errstate(over="ignore", invalid="ignore"):
-        for epoch in range(first_epoch, run.epochs):
-            logs = run.train_epoch(epoch)
-            if model.stop_training:
-                break
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            for epoch in range(first_epoch, run.epochs):
+                logs = run.train_epoch(epoch)
+                if model.stop_training:
+                    break
+    except BaseException:
+        for cb in reporters:  # NOTE: close the epoch's progress bar: the error gets its own line
+            cb.on_train_end(logs)
+        raise
     for cb in run.callbacks:
         cb.on_train_end(logs)
     model.training_summary = {

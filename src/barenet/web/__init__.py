@@ -11,9 +11,22 @@
   "too_small"}``; ``too_small`` is why the ink is too small or too sparse to be a digit (the
   page then asks for a bigger drawing), or null (see ``images.too_small``).
 
-Hardening: a body over 1 MiB is refused with 413 (by Content-Length and while streaming it);
-anything malformed gets 400 and ``{"error": "..."}``; the model is fixed at start-up; bound to
-loopback, requests naming a non-local Host are refused (DNS-rebinding protection).
+Limits, each answered with ``{"error": "..."}`` and a 4xx or 503 status (never 500, whatever
+the body):
+
+- a body over 1 MiB: 413 (by Content-Length, and while streaming a chunked body);
+- JSON: UTF-8 only, nested at most ``MAX_JSON_DEPTH`` deep, numbers of at most
+  ``MAX_NUMBER_CHARS`` characters, no duplicate keys, no NaN/Infinity: else 400;
+- an image over ``MAX_IMAGE_SIDE`` pixels on a side or ``MAX_IMAGE_PIXELS`` in all: 413, read
+  from its header before anything is decoded; anything else malformed: 400;
+- at most ``DECODE_SLOTS`` images are decoded at once and ``DECODE_QUEUE`` more wait for a
+  slot (up to ``DECODE_WAIT`` seconds); beyond that, or after the wait, 503 with Retry-After.
+  A ``pixels`` request needs no decode and is answered while images wait;
+- at most ``MAX_PENDING`` prediction requests at once (their bodies are in memory): beyond,
+  503 with Retry-After at once, before the body is read.
+
+The model is fixed at start-up; bound to loopback, requests naming a non-local Host are refused
+(DNS-rebinding protection). Error messages never show Python object reprs.
 
 Starlette and uvicorn are the optional extra ``barenet[web]``, imported only here.
 Left out: TLS, authentication, more than one model, batching requests.
@@ -23,11 +36,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import io
 import json
 import math
+import re
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -40,10 +60,23 @@ if TYPE_CHECKING:
     from ..images import Digit
     from ..network import DeepNeuralNetwork
 
-__all__ = ["MAX_BODY", "create_app", "serve"]
+__all__ = ["MAX_BODY", "create_app", "listen", "serve"]
+
+T = TypeVar("T")
 
 MAX_BODY = 2**20  # 1 MiB: a 280x280 canvas PNG is a few kilobytes
-MAX_IMAGE_SIDE = 4096  # NOTE: a small PNG can claim a huge canvas; refuse it before decoding
+# NOTE: a small PNG can claim a huge canvas; both are read from its header, before decoding.
+# Preparing an image takes about 40 bytes per pixel at its peak (float32 RGBA copies).
+MAX_IMAGE_SIDE = 4096
+MAX_IMAGE_PIXELS = 2**22  # 4.2 megapixels (2048x2048): about 170 MiB to prepare
+DECODE_SLOTS = 2  # images prepared at once...
+DECODE_QUEUE = 8  # ...and waiting for a slot; more get 503 at once
+DECODE_WAIT = 10.0  # seconds a request waits for a slot before it gets 503
+MAX_PENDING = 32  # prediction requests in progress at once; more get 503 before their body
+RETRY_AFTER = 1  # seconds, in the Retry-After header of a 503
+MAX_JSON_DEPTH = 16  # a request body is 2 deep: {"pixels": [...]}
+MAX_NUMBER_CHARS = 40  # a double needs at most 24 characters in JSON
+MAX_MESSAGE = 500  # characters of an error message
 SIDE = 28
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 LOOPBACK_BINDS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -62,11 +95,65 @@ _HEADERS = {
 
 
 class BadRequest(ValueError):
-    """A request the API refuses; ``status`` is the HTTP status to answer with."""
+    """A request the API refuses; ``status`` is the HTTP status to answer with, and
+    ``retry_after`` (seconds) when trying again later may work (503)."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after
+
+
+class Slots:
+    """At most ``running`` holders at once; up to ``waiting`` more wait for a slot (``wait``
+    seconds at most); anyone beyond gets BadRequest 503 with Retry-After.
+
+    Thread-safe: requests take slots in the threads that run their work.
+    """
+
+    def __init__(self, running: int, waiting: int, wait: float, what: str) -> None:
+        self._free = threading.BoundedSemaphore(running)
+        self._lock = threading.Lock()
+        self._waiting = 0
+        self._pool: ThreadPoolExecutor | None = None
+        self.running, self.waiting, self.wait, self.what = running, waiting, wait, what
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        if not self._free.acquire(blocking=False):
+            with self._lock:
+                queued = self._waiting < self.waiting
+                self._waiting += queued
+            if not queued or not self._acquire_waiting():
+                raise BadRequest(
+                    f"the server is busy with {self.running} {self.what}; try again shortly",
+                    503,
+                    retry_after=RETRY_AFTER,
+                )
+        try:
+            yield
+        finally:
+            self._free.release()
+
+    def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a slot, on one of ``running`` threads of the slots' own.
+
+        NOTE: glibc's malloc keeps memory that a thread freed in that thread's arena; run on the
+        server's dozens of worker threads, two decodes of 2048x2048 at a time peaked at 900 MiB
+        of resident memory, on two threads of their own at about 400 MiB.
+        """
+        with self.slot():
+            with self._lock:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(self.running, thread_name_prefix=self.what)
+            return self._pool.submit(fn, *args).result()
+
+    def _acquire_waiting(self) -> bool:
+        try:
+            return self._free.acquire(timeout=self.wait)
+        finally:
+            with self._lock:
+                self._waiting -= 1
 
 
 def _require_starlette() -> None:
@@ -154,18 +241,84 @@ def _reject_constant(name: str) -> float:
     raise BadRequest(f"{name} is not a number allowed in JSON; send finite numbers in [0, 1]")
 
 
-def parse_body(body: bytes) -> Digit:
-    """The MNIST row a request body asks about: its ``pixels`` as sent, or its ``image`` prepared,
-    with ``images.too_small``'s verdict on it.
+def _number(text: str) -> str:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise BadRequest(
+            f"the body holds a number of {len(text)} characters ({text[:20]}...); "
+            f"at most {MAX_NUMBER_CHARS} are read"
+        )
+    return text
 
-    Raises BadRequest (400) saying what is wrong. Shapes: -> Digit(x (784,) float32 in [0, 1], str)
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key that appears twice (json.loads keeps the last one)."""
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise BadRequest(f"the body repeats the key {json.dumps(key)[:60]}; send each once")
+        obj[key] = value
+    return obj
+
+
+def _nesting(body: bytes) -> int:
+    """How deep the arrays and objects of a JSON text nest: brackets counted outside strings.
+
+    Linear time, vectorized (a regular expression for strings backtracks quadratically on
+    bodies like '"\\"\\"...'). A quote delimits a string unless an odd run of backslashes
+    precedes it; in the valid prefix that a parser reads, that is exact.
+    """
+    b = np.frombuffer(body, dtype=np.uint8)
+    quote = b == ord('"')
+    backslash = b == ord("\\")
+    if backslash.any():  # NOTE: base64 and numbers have none; escapes are rare
+        i = np.arange(len(b))
+        last_other = np.maximum.accumulate(np.where(backslash, -1, i))
+        run = np.concatenate([[0], i[:-1] - last_other[:-1]])  # backslashes just before
+        quote &= run % 2 == 0
+    outside = np.cumsum(quote) % 2 == 0
+    opens = outside & ((b == ord("[")) | (b == ord("{")))
+    closes = outside & ((b == ord("]")) | (b == ord("}")))
+    return int(np.cumsum(opens.astype(np.int64) - closes).max(initial=0))
+
+
+def loads(body: bytes) -> Any:
+    """The JSON value of a request body, within limits, or BadRequest (400) saying why not.
+
+    UTF-8 only; nested at most MAX_JSON_DEPTH deep (checked before parsing, so deep nesting
+    never reaches the recursive parser); numbers of at most MAX_NUMBER_CHARS characters (a
+    6,000-digit integer is refused, not parsed); no duplicate keys; no NaN or Infinity.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise BadRequest(
+            f"the body is not valid JSON: byte {err.start} is not UTF-8 ({err.reason})"
+        ) from None
+    depth = _nesting(body)
+    if depth > MAX_JSON_DEPTH:
+        raise BadRequest(f"the body nests {depth} levels deep; at most {MAX_JSON_DEPTH} are read")
+    try:
+        return json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_int=lambda t: int(_number(t)),
+            parse_float=lambda t: float(_number(t)),
+            object_pairs_hook=_object,
+        )
+    except json.JSONDecodeError as err:
+        raise BadRequest(f"the body is not valid JSON ({err})") from None
+
+
+def parse_body(body: bytes, decodes: Slots | None = None) -> Digit:
+    """The MNIST row a request body asks about: its ``pixels`` as sent, or its ``image`` prepared
+    (in one of the ``decodes`` slots, when given), with ``images.too_small``'s verdict on it.
+
+    Raises BadRequest (400, 413 or 503) saying what is wrong.
+    Shapes: -> Digit(x (784,) float32 in [0, 1], reason or None)
     """
     from ..images import Digit, too_small
 
-    try:
-        data = json.loads(body, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise BadRequest(f"the body is not valid JSON ({err})") from None
+    data = loads(body)
     if not isinstance(data, dict):
         raise BadRequest(
             'expected a JSON object {"pixels": [784 numbers]} or {"image": "<base64 PNG>"}, '
@@ -176,8 +329,9 @@ def parse_body(body: bytes) -> Digit:
         x = _parse_pixels(data["pixels"])
         return Digit(x, too_small(x))
     if keys == ["image"]:
-        return _parse_image(data["image"])
-    raise BadRequest(f'expected exactly one key, "pixels" or "image"; got keys {keys}')
+        return _parse_image(data["image"], decodes)
+    shown = json.dumps(keys[:5])[:200] + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+    raise BadRequest(f'expected exactly one key, "pixels" or "image"; got keys {shown}')
 
 
 def _parse_pixels(pixels: Any) -> np.ndarray:
@@ -199,10 +353,10 @@ def _parse_pixels(pixels: Any) -> np.ndarray:
     return x.astype(np.float32)
 
 
-def _parse_image(image: Any) -> Digit:
+def _parse_image(image: Any, decodes: Slots | None = None) -> Digit:
     from PIL import Image
 
-    from ..images import ImageError, read_digit
+    from ..images import read_digit
 
     if not isinstance(image, str):
         raise BadRequest(f'"image" must be a base64 PNG string, got {type(image).__name__}')
@@ -217,18 +371,27 @@ def _parse_image(image: Any) -> Digit:
     if not data:
         raise BadRequest('"image" is empty; send a base64 PNG of the drawing')
     try:
-        with Image.open(io.BytesIO(data)) as img:
+        with Image.open(io.BytesIO(data)) as img:  # reads the header only
             width, height = img.size
+    except Image.UnidentifiedImageError:
+        raise BadRequest(
+            '"image" is not a readable image (an unknown format); send a PNG'
+        ) from None
     except Exception as err:  # NOTE: Pillow raises many types for a bad header
         raise BadRequest(f'"image" is not a readable image ({err}); send a PNG') from None
-    if max(width, height) > MAX_IMAGE_SIDE:
+    if max(width, height) > MAX_IMAGE_SIDE or width * height > MAX_IMAGE_PIXELS:
+        side = math.isqrt(MAX_IMAGE_PIXELS)
         raise BadRequest(
-            f'"image" is {width}x{height} pixels; at most {MAX_IMAGE_SIDE} on a side is read'
+            f'"image" is {width}x{height} pixels; at most {MAX_IMAGE_SIDE} on a side and '
+            f"{MAX_IMAGE_PIXELS} in all are read ({side}x{side}); send it smaller",
+            413,
         )
     try:
-        return read_digit(data)
-    except ImageError as err:
-        raise BadRequest(str(err)) from None
+        return read_digit(data) if decodes is None else decodes.run(read_digit, data)
+    except (BadRequest, MemoryError):
+        raise
+    except Exception as err:  # NOTE: ImageError, or whatever Pillow raises on corrupt data
+        raise BadRequest(f'"image" could not be read: {err}') from None
 
 
 async def _read_body(request: Request) -> bytes:
@@ -247,10 +410,20 @@ async def _read_body(request: Request) -> bytes:
     return bytes(body)
 
 
-def _error(message: str, status: int) -> Response:
+_REPR = re.compile(r"<[^<>]*? at 0x[0-9a-fA-F]+>")  # e.g. <_io.BytesIO object at 0x7f3a...>
+
+
+def clean_message(message: str) -> str:
+    """An error message fit for a client: no Python object reprs, at most MAX_MESSAGE long."""
+    message = _REPR.sub("the data", " ".join(message.split()))
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 3] + "..."
+
+
+def _error(message: str, status: int, retry_after: int | None = None) -> Response:
     from starlette.responses import JSONResponse
 
-    return JSONResponse({"error": message}, status_code=status)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return JSONResponse({"error": clean_message(message)}, status_code=status, headers=headers)
 
 
 class LocalHostOnly:
@@ -325,12 +498,16 @@ def create_app(model: DeepNeuralNetwork, *, local_only: bool = True) -> Starlett
     async def model_info(request: Request) -> Response:
         return JSONResponse(info)
 
+    decodes = Slots(DECODE_SLOTS, DECODE_QUEUE, DECODE_WAIT, "images")
+    pending = Slots(MAX_PENDING, 0, 0.0, "requests")
+
     async def predict_endpoint(request: Request) -> Response:
         try:
-            body = await _read_body(request)
-            result = await run_in_threadpool(lambda: predict(model, *parse_body(body)))
+            with pending.slot():
+                body = await _read_body(request)
+                result = await run_in_threadpool(lambda: predict(model, *parse_body(body, decodes)))
         except BadRequest as err:
-            return _error(str(err), err.status)
+            return _error(str(err), err.status, err.retry_after)
         return JSONResponse(result)
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -352,10 +529,33 @@ def create_app(model: DeepNeuralNetwork, *, local_only: bool = True) -> Starlett
     )
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port, or an OSError in one line saying why not (port in use)."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"port must be a whole number in 0..65535; received {port!r}")
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        if err.errno == errno.EADDRINUSE:
+            raise OSError(
+                f"port {port} on {host} is already in use (by another server?); "
+                f"choose another with --port, e.g. --port {port + 1 if port < 65535 else 8000}"
+            ) from None
+        raise OSError(f"cannot listen on {host} port {port}: {err.strerror or err}") from None
+    except UnicodeError as err:  # NOTE: a host name that IDNA cannot encode
+        sock.close()
+        raise OSError(f"cannot listen on {host!r}: {err}") from None
+    return sock
+
+
 def serve(model_path: str, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Load the model at ``model_path`` once and serve the page on http://host:port/ until ^C.
 
     Bound to loopback (the default), only requests naming localhost/127.0.0.1/[::1] are answered.
+    The port is bound before anything is printed: a port in use is an OSError saying so.
     """
     _require_starlette()
     import uvicorn
@@ -364,6 +564,12 @@ def serve(model_path: str, host: str = "127.0.0.1", port: int = 8000) -> None:
 
     model = load(model_path)
     app = create_app(model, local_only=host in LOOPBACK_BINDS)
+    sock = listen(host, port)
     shown = f"[{host}]" if ":" in host else host
+    port = sock.getsockname()[1]  # the one the system chose, for port 0
     print(f"serving {model_path} ({model}) on http://{shown}:{port}/ - press Ctrl+C to stop")
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+    config = uvicorn.Config(app, log_level="warning", server_header=False)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()

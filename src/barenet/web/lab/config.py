@@ -236,8 +236,8 @@ def mnist_slice() -> tuple[Array, Array, Array, Array]:
         X_train, y_train, X_test, y_test = load_mnist(download=False)
     except DataError as err:
         raise BadRequest(
-            f"MNIST is not on this machine ({err}); fetch it with `barenet data fetch`, "
-            "or choose a toy data set",
+            "MNIST is not on this machine: fetch it with `barenet data fetch`, or choose a toy "
+            f"data set ({err})",
             409,
         ) from None
     return (

@@ -283,8 +283,8 @@ def test_fewer_than_two_layers():
 
 
 def test_unknown_loss_name():
-    with pytest.raises(ValueError, match="unknown loss 'crossentropy'"):
-        DeepNeuralNetwork([Layer(4), Layer(3)], loss="crossentropy")
+    with pytest.raises(ValueError, match="unknown loss 'categorical_crossentropy'"):
+        DeepNeuralNetwork([Layer(4), Layer(3)], loss="categorical_crossentropy")
 
 
 def test_unknown_initializer_name():

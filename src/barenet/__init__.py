@@ -37,6 +37,7 @@ from .images import ImageError
 from .layers import Layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .network import DeepNeuralNetwork
+from .registry import register
 from .saving import ModelFileError, load
 from .training import TrainingDivergedError
 
@@ -73,5 +74,6 @@ __all__ = [
     "losses",
     "metrics",
     "optimizers",
+    "register",
     "schedules",
 ]

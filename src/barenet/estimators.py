@@ -53,6 +53,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import activations, optimizers
+from ._config import find
 from .callbacks import EarlyStopping
 from .layers import Layer
 from .network import DeepNeuralNetwork
@@ -136,9 +137,9 @@ class _BareNetEstimator(BaseEstimator):
         """A ValueError naming the parameter, what it received and what is allowed."""
         self._hidden_sizes()
         activations.get(self.activation)  # its error lists the known names
-        if self.optimizer not in optimizers.OPTIMIZERS:
+        if find(optimizers.OPTIMIZERS, self.optimizer) is None:
             raise ValueError(
-                f"optimizer must be one of {sorted(optimizers.OPTIMIZERS)}; "
+                f"optimizer must be one of {sorted(optimizers.OPTIMIZERS)} (any case); "
                 f"received {self.optimizer!r}"
             )
         checks = [

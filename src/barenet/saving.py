@@ -57,7 +57,8 @@ def _registered_name(obj: Any, registry: dict[str, Any], what: str, where: str) 
     if registry.get(obj.name) is not type(obj):
         raise ModelFileError(
             f"cannot save {where}: its {what} {type(obj).__name__} is not in barenet's registry "
-            f"({sorted(registry)}); a model file can only name registered {what}s"
+            f"({sorted(registry)}); a model file can only name registered {what}s: "
+            f"give the class a name and call barenet.register({type(obj).__name__}) first"
         )
     return str(obj.name)
 
@@ -169,6 +170,7 @@ def _build(path: Path, meta: dict[str, Any]) -> DeepNeuralNetwork:
             if name not in activations.ACTIVATIONS:
                 raise ModelFileError(
                     f"{path}: unknown activation {name!r}; known: {sorted(activations.ACTIVATIONS)}"
+                    ". If it is your own class, barenet.register it before loading"
                 )
             act = activations.ACTIVATIONS[name](**spec.get("activation_config", {}))
             init = spec.get("init") if spec.get("init") in INITIALIZERS else None
@@ -176,7 +178,8 @@ def _build(path: Path, meta: dict[str, Any]) -> DeepNeuralNetwork:
         loss_name = meta["loss"]
         if loss_name not in losses.LOSSES:
             raise ModelFileError(
-                f"{path}: unknown loss {loss_name!r}; known: {sorted(losses.LOSSES)}"
+                f"{path}: unknown loss {loss_name!r}; known: {sorted(losses.LOSSES)}. "
+                "If it is your own class, barenet.register it before loading"
             )
         model = DeepNeuralNetwork(
             layers,

@@ -345,3 +345,28 @@ def test_unaligned_input_is_copied_to_an_aligned_array():
     model = post_net()
     assert model._check_X(X).flags.aligned
     np.testing.assert_array_equal(model.forward(X), model.forward(np.zeros((3, 4))))
+
+
+# ---------------------------------------------------------------- the task, said aloud
+
+
+def test_repr_shows_the_task():
+    assert "4-3 regression, loss=mse" in repr(DeepNeuralNetwork([Layer(4), Layer(3)]))
+    assert "4-3-3 multiclass," in repr(post_net())
+    assert " binary," in repr(DeepNeuralNetwork([Layer(4), Layer(1, "sigmoid")]))
+
+
+def test_class_labels_for_a_regression_network_suggest_softmax():
+    import warnings
+
+    X = np.random.default_rng(0).normal(size=(6, 4))
+    labels = np.array([0, 1, 2, 0, 1, 2])
+    model = DeepNeuralNetwork([Layer(4), Layer(3)], seed=0)  # no activation: regression
+    with pytest.warns(UserWarning, match=r'regression network.*Layer\(3, "softmax"\)') as record:
+        model.fit(X, labels, epochs=1, verbose=0)
+    assert record[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        post_net().fit(X, labels, epochs=1, verbose=0)  # softmax: labels are classes
+        model.fit(X, np.eye(3)[labels] * 2.5, epochs=1, verbose=0)  # (n, k) targets
+        DeepNeuralNetwork([Layer(4), Layer(1)]).fit(X, labels * 1.5, epochs=1, verbose=0)

@@ -27,7 +27,8 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from . import initializers, losses, saving, training
 from .activations import ActivationFunction, Array, Sigmoid, Softmax
-from .callbacks import History
+from .callbacks import History, progress_callbacks
+from .exceptions import warn
 from .initializers import Initializer
 from .layers import Layer
 from .losses import Loss
@@ -129,7 +130,9 @@ class DeepNeuralNetwork:
 
     def __repr__(self) -> str:
         sizes = "-".join(str(layer.size) for layer in self.layers)
-        return f"<DeepNeuralNetwork {sizes}, loss={self.loss_function.name}, {self.dtype}>"
+        return (
+            f"<DeepNeuralNetwork {sizes} {self.task}, loss={self.loss_function.name}, {self.dtype}>"
+        )
 
     # ------------------------------------------------------------------ parameters
 
@@ -231,12 +234,28 @@ class DeepNeuralNetwork:
     fit = training.fit
 
     def train_model(
-        self, X: ArrayLike, Y: ArrayLike, iterations: int = 1000, verbose: int = 0
+        self, X: ArrayLike, Y: ArrayLike, iterations: int = 1000, verbose: int = 1
     ) -> History:
         """Full-batch gradient descent, as in the post: ``iterations`` steps of
         ``params[key] -= learning_rate * grads[key]`` over the whole of X. That is ``fit``
-        with the whole set as one batch, in order, and plain gradient descent."""
-        return self.fit(X, Y, epochs=iterations, batch_size=None, shuffle=False, verbose=verbose)
+        with the whole set as one batch, in order, and plain gradient descent: each of fit's
+        epochs is one iteration.
+
+        ``verbose``: 1 (the default) one progress bar over the iterations with the loss and
+        the metric, 2 one line per iteration, 0 silence. Returns the ``History``, one entry per
+        iteration: ``history.iteration`` (0, 1, ...) and ``history.history["loss"]``.
+        """
+        history = self.fit(
+            X,
+            Y,
+            epochs=iterations,
+            batch_size=None,
+            shuffle=False,
+            verbose=0,
+            callbacks=progress_callbacks(verbose, unit="iteration"),
+        )
+        history.unit = "iteration"
+        return history
 
     def predict_proba(self, X: ArrayLike) -> Array:
         """Probabilities (or output values) per sample.  Shapes: X (n, d) -> (n, k)."""
@@ -269,8 +288,14 @@ class DeepNeuralNetwork:
         return float(1.0 - residual / total) if total > 0 else 0.0
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write this network to a safetensors model file (see ``saving.py``)."""
+        """Write this network to a safetensors model file, ``*.safetensors`` (see ``saving.py``)."""
         saving.save(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> DeepNeuralNetwork:
+        """A new network read from a model file written by ``save``; ``barenet.load(path)``
+        is the same. It does not change the network it is called on."""
+        return saving.load(path)
 
     def summary(self) -> str:
         """The architecture as a table: layer, size, activation, parameter count, initializer."""
@@ -336,6 +361,8 @@ class DeepNeuralNetwork:
             Y_float = Y_float.reshape(-1, 1)
         elif Y.ndim == 1:
             Y_float = _one_hot(Y_float, k)
+            if self.task == "regression":
+                _hint_softmax(self)
         elif Y.ndim != 2 or Y.shape[1] != k:
             raise ValueError(
                 f"Y must be labels (n,) or (n, {k}) for an output layer of {k} units; "
@@ -343,6 +370,17 @@ class DeepNeuralNetwork:
             )
         self.loss_function.check_targets(Y_float)
         return X, np.ascontiguousarray(Y_float)
+
+
+def _hint_softmax(model: DeepNeuralNetwork) -> None:
+    """Class labels for a network whose output layer has no class activation."""
+    last = model.layers[-1]
+    warn(
+        f"class labels (n,) for a regression network: its output layer "
+        f"Layer({last.size}, {last.activation_function!r}) fits one-hot rows of them with "
+        f"{model.loss_function.name} and predicts {last.size} values per sample, not labels. "
+        f'For classes, make it Layer({last.size}, "softmax").'
+    )
 
 
 def _check_finite(name: str, A: Array) -> None:

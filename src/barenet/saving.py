@@ -28,6 +28,7 @@ import numpy as np
 
 from . import activations, losses
 from ._files import atomic_write
+from .exceptions import warn
 
 if TYPE_CHECKING:
     from .network import DeepNeuralNetwork
@@ -37,6 +38,22 @@ FORMAT_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
 _MAX_HEADER = 16 * 2**20  # a header lists a few dozen tensors: a few kilobytes
 _DTYPES: dict[str, np.dtype[Any]] = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
+SUFFIX = ".safetensors"
+#: suffixes of other formats: a model file saved under one of them would mislead its reader
+_OTHER_FORMATS = {
+    ".npz": "a NumPy archive (barenet's training checkpoints are .npz)",
+    ".npy": "a NumPy array",
+    ".pkl": "a pickle",
+    ".pickle": "a pickle",
+    ".joblib": "a joblib pickle",
+    ".pt": "a PyTorch file",
+    ".pth": "a PyTorch file",
+    ".h5": "an HDF5 (Keras) file",
+    ".hdf5": "an HDF5 (Keras) file",
+    ".keras": "a Keras file",
+    ".onnx": "an ONNX model",
+    ".json": "JSON",
+}
 
 
 class ModelFileError(ValueError):
@@ -95,8 +112,28 @@ def architecture(model: DeepNeuralNetwork) -> dict[str, Any]:
     }
 
 
+def check_suffix(path: str | os.PathLike[str]) -> None:
+    """Refuse (ValueError) a model file name ending like another format's file, such as
+    ``model.npz`` or ``model.pt``; warn (UserWarning) for any other suffix but .safetensors,
+    none included. The CLI calls it before training, ``save`` before writing."""
+    suffix = Path(path).suffix.lower()
+    if suffix in _OTHER_FORMATS:
+        raise ValueError(
+            f"{path}: a barenet model file is safetensors, but {suffix} names "
+            f"{_OTHER_FORMATS[suffix]}; save it as {Path(path).with_suffix(SUFFIX)}"
+        )
+    if suffix != SUFFIX:
+        warn(
+            f"{path}: barenet model files are safetensors and end in {SUFFIX}; "
+            f"writing it under the name {Path(path).name!r} anyway"
+        )
+
+
 def save(model: DeepNeuralNetwork, path: str | os.PathLike[str]) -> None:
-    """Write ``model`` to ``path`` as a safetensors file, atomically."""
+    """Write ``model`` to ``path`` as a safetensors file, atomically. ``path`` should end in
+    .safetensors: another format's suffix (.npz, .pkl, .pt, .h5, ...) raises ValueError, any
+    other suffix warns (``check_suffix``)."""
+    check_suffix(path)
     st = _safetensors_numpy()
     meta = architecture(model)
     tensors = {key: np.ascontiguousarray(value) for key, value in model.params.items()}

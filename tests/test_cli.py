@@ -221,3 +221,12 @@ def test_dropout_with_custom_layers_is_checked(tiny_mnist):
     bad = barenet("train", "--data", tiny_mnist, "--layers", "784,16,10", "--dropout", "1.5",
                   check=False)  # fmt: skip
     assert bad.returncode == 1 and "dropout must be in [0, 1); received 1.5" in bad.stderr
+
+
+def test_train_refuses_another_formats_out_before_loading_mnist(tmp_path):
+    # no data there: had MNIST been looked for first, that would be the error
+    args = ("--data", tmp_path / "no-mnist", "--out", tmp_path / "model.npz")
+    result = barenet("train", *args, check=False)
+    assert result.returncode == 1
+    assert "save it as" in result.stderr and "model.safetensors" in result.stderr
+    assert list(tmp_path.iterdir()) == []

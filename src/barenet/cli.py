@@ -83,6 +83,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         dropout=args.dropout,
         optimizer=args.optimizer,
     )
+    from .saving import check_suffix
+
+    check_suffix(args.out)  # NOTE: before training: --out model.npz would lose the model
     X_train, y_train, X_test, y_test = datasets.load_mnist(args.data)
     n_classes = int(y_train.max()) + 1
     layers = args.layers or recipe.layers(X_train.shape[1], n_classes)

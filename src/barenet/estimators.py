@@ -19,6 +19,8 @@ Choices, stated once:
   size, then the output layer: one sigmoid unit for binary targets, softmax for multiclass,
   one sigmoid per label for multilabel (2-D 0/1) targets, identity units for regression.
 - Nothing is standardized implicitly: put a ``StandardScaler`` in front (a ``Pipeline``).
+  ``fit`` warns ``barenet.DataWarning`` when X looks unscaled (whole numbers reaching 16 or
+  more, such as raw 0..255 pixels), as barenet's own ``fit`` does.
 - The network's dtype follows X, as in scikit-learn's ``MLPClassifier``: float32 X trains a
   float32 network (barenet's fast default), any other X is converted to float64 (the
   estimator checks ask predictions on a subset to match those on the whole set to 1e-7,

@@ -36,7 +36,6 @@ def main(argv: list[str] | None = None) -> int:
         learning_rate=0.1,
         seed=args.seed,
     )
-    model.initialize_params()
     print(f"training {model} for {args.iterations} full-batch iterations ...")
     start = time.perf_counter()
     model.train_model(X_train, y_train, iterations=args.iterations)

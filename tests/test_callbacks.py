@@ -113,3 +113,56 @@ def test_history_repr_and_append():
     h.append(1, {"loss": 0.5})
     assert h.history == {"loss": [1.0, 0.5]} and h.epoch == [0, 1]
     assert repr(h) == "<History: 2 epochs, last {'loss': 0.5}>"
+
+
+def test_a_full_batch_run_shows_one_bar_over_the_epochs(capsys):
+    X, y = data(n=20)
+    net().fit(X, y, epochs=7, batch_size=None, verbose=1)
+    err = capsys.readouterr().err
+    assert "epochs: 100%" in err and "7/7" in err and "accuracy: " in err
+    assert "Epoch 1/7" not in err  # not seven bars of one batch each
+    net().fit(X, y, epochs=2, batch_size=5, verbose=1)  # several batches: a bar per epoch
+    err = capsys.readouterr().err
+    assert "Epoch 1/2" in err and "Epoch 2/2" in err and "4/4" in err
+
+
+def test_a_resumed_full_batch_bar_starts_at_the_epochs_done(tmp_path, capsys):
+    X, y = data(n=20)
+    path = str(tmp_path / "run.npz")
+    net().fit(X, y, epochs=3, batch_size=None, checkpoint=path, verbose=0)
+    net().fit(X, y, epochs=5, batch_size=None, resume_from=path, verbose=1)
+    err = capsys.readouterr().err
+    assert "3/5" in err and "5/5" in err and "0/5" not in err
+
+
+def test_epoch_logger_every_and_units(capsys):
+    from barenet.callbacks import EpochLogger
+
+    X, y = data(n=20)
+    net().fit(X, y, epochs=25, batch_size=None, verbose=0, callbacks=[EpochLogger(every=None)])
+    lines = capsys.readouterr().out.splitlines()
+    # one update per epoch: about ten lines, every 25 // 10 = 2 epochs, and the last
+    shown = [line.split(" - ")[0] for line in lines]
+    assert shown == [f"Epoch {e}/25" for e in (*range(2, 25, 2), 25)]
+    net().fit(X, y, epochs=3, batch_size=5, verbose=0, callbacks=[EpochLogger("iteration")])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" - ")[0] for line in lines] == [f"Iteration {e}/3" for e in (1, 2, 3)]
+    with pytest.raises(ValueError, match="every must be"):
+        EpochLogger(every=0)
+
+
+def test_without_tqdm_the_bar_becomes_about_ten_lines(monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import tqdm.auto fails
+    X, y = data(n=20)
+    net().train_model(X, y, iterations=50)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 10 and lines[-1].startswith("Iteration 50/50 - loss: ")
+
+
+def test_history_speaks_of_its_unit():
+    h = History(unit="iteration")
+    h.append(0, {"loss": 1.0})
+    assert h.iteration == h.epoch == [0]
+    assert repr(h) == "<History: 1 iteration, last {'loss': 1.0}>"

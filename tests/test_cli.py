@@ -504,3 +504,12 @@ def test_a_diverging_train_saves_nothing_and_exits_1_with_one_line(tiny_mnist, t
     assert "over 1000 times its starting level" in lines[-1] and "Try a lower" in lines[-1]
     assert "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_train_refuses_another_formats_out_before_loading_mnist(tmp_path):
+    # no data there: had MNIST been looked for first, that would be the error
+    args = ("--data", tmp_path / "no-mnist", "--out", tmp_path / "model.npz")
+    result = barenet("train", *args, check=False)
+    assert result.returncode == 2
+    assert "save it as" in result.stderr and "model.safetensors" in result.stderr
+    assert list(tmp_path.iterdir()) == []

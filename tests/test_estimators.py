@@ -396,3 +396,20 @@ def test_a_uint8_memmap_is_checked_and_converted_batch_by_batch(tmp_path):
     X_bad[70, 5] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         model.predict(X_bad, batch_size=32)
+
+
+def test_unscaled_pixels_warn_and_a_scaler_in_front_silences_it():
+    import warnings
+
+    import barenet
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(60, 8)).astype(np.uint8)
+    y = (X[:, 0] > 127).astype(int)
+    clf = BareNetClassifier(hidden_layer_sizes=(4,), epochs=1, random_state=0)
+    with pytest.warns(barenet.DataWarning, match="divide 8-bit pixels by 255") as record:
+        clf.fit(X, y)
+    assert record[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", barenet.DataWarning)
+        make_pipeline(StandardScaler(), clone(clf)).fit(X, y)

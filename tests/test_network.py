@@ -283,8 +283,8 @@ def test_fewer_than_two_layers():
 
 
 def test_unknown_loss_name():
-    with pytest.raises(ValueError, match="unknown loss 'crossentropy'"):
-        DeepNeuralNetwork([Layer(4), Layer(3)], loss="crossentropy")
+    with pytest.raises(ValueError, match="unknown loss 'categorical_crossentropy'"):
+        DeepNeuralNetwork([Layer(4), Layer(3)], loss="categorical_crossentropy")
 
 
 def test_unknown_initializer_name():
@@ -460,3 +460,28 @@ def test_a_large_uint8_memmap_is_read_in_batches(tmp_path):
     np.testing.assert_allclose(
         model.forward(X[:500]), model._forward(np.asarray(X[:500], np.float32))[0], rtol=1e-6
     )
+
+
+# ---------------------------------------------------------------- the task, said aloud
+
+
+def test_repr_shows_the_task():
+    assert "4-3 regression, loss=mse" in repr(DeepNeuralNetwork([Layer(4), Layer(3)]))
+    assert "4-3-3 multiclass," in repr(post_net())
+    assert " binary," in repr(DeepNeuralNetwork([Layer(4), Layer(1, "sigmoid")]))
+
+
+def test_class_labels_for_a_regression_network_suggest_softmax():
+    import warnings
+
+    X = np.random.default_rng(0).normal(size=(6, 4))
+    labels = np.array([0, 1, 2, 0, 1, 2])
+    model = DeepNeuralNetwork([Layer(4), Layer(3)], seed=0)  # no activation: regression
+    with pytest.warns(UserWarning, match=r'regression network.*Layer\(3, "softmax"\)') as record:
+        model.fit(X, labels, epochs=1, verbose=0)
+    assert record[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        post_net().fit(X, labels, epochs=1, verbose=0)  # softmax: labels are classes
+        model.fit(X, np.eye(3)[labels] * 2.5, epochs=1, verbose=0)  # (n, k) targets
+        DeepNeuralNetwork([Layer(4), Layer(1)]).fit(X, labels * 1.5, epochs=1, verbose=0)

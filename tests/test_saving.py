@@ -555,3 +555,40 @@ def test_saving_onto_a_link_to_a_private_file_keeps_both(tmp_path):
     model.save(link)
     assert link.is_symlink() and oct(target.stat().st_mode & 0o777) == "0o600"
     np.testing.assert_array_equal(barenet.load(link).predict_proba(X), model.predict_proba(X))
+
+
+def test_deep_neural_network_load_is_barenet_load(tmp_path):
+    model, X = trained()
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    loaded = DeepNeuralNetwork.load(path)
+    assert type(loaded) is DeepNeuralNetwork and loaded is not model
+    np.testing.assert_array_equal(loaded.predict_proba(X), barenet.load(path).predict_proba(X))
+
+
+@pytest.mark.parametrize("name", ["model.npz", "model.pkl", "model.PT", "model.h5", "m.onnx"])
+def test_another_formats_suffix_is_refused_before_writing(tmp_path, name):
+    model, _ = trained()
+    with pytest.raises(
+        ValueError, match=r"is safetensors, but \.\w+ names .*; save it as .*\.safetensors"
+    ):
+        model.save(tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["model", "model.bin", "model.st"])
+def test_an_unusual_suffix_warns_and_writes(tmp_path, name):
+    model, X = trained()
+    with pytest.warns(UserWarning, match=r"end in \.safetensors") as record:
+        model.save(tmp_path / name)
+    assert record[0].filename == __file__
+    np.testing.assert_array_equal(barenet.load(tmp_path / name).predict(X), model.predict(X))
+
+
+def test_the_safetensors_suffix_in_any_case_is_quiet(tmp_path):
+    import warnings
+
+    model, _ = trained()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.save(tmp_path / "Model.SafeTensors")

@@ -5,7 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
-from barenet import DeepNeuralNetwork, Layer
+import barenet
+from barenet import DeepNeuralNetwork, Layer, optimizers
 from barenet.callbacks import Callback
 from barenet.optimizers import Adam
 from barenet.training import TrainingDivergedError, evaluate
@@ -382,3 +383,98 @@ def test_the_issues_divergence_on_real_mnist_raises(mnist):
     with pytest.raises(TrainingDivergedError, match="over 1000 times its starting level"):
         model.fit(X, y_train[:2000], epochs=3, batch_size=32, optimizer=SGD(100.0), verbose=0)
     assert all(np.isfinite(p).all() for p in model.params.values())
+
+
+def test_train_model_shows_progress_over_iterations_by_default(capsys):
+    X, y = blobs(n=50)
+    history = mlp().train_model(X, y, iterations=30)
+    err = capsys.readouterr().err
+    assert "iterations: 100%" in err and "30/30" in err and "it/s" in err
+    assert "loss: " in err and "accuracy: " in err and "Epoch" not in err
+    assert history.unit == "iteration" and history.iteration == list(range(30))
+    assert len(history.history["loss"]) == 30
+    assert repr(history).startswith("<History: 30 iterations, last {'loss': ")
+    mlp().train_model(X, y, iterations=3, verbose=0)
+    assert capsys.readouterr() == ("", "")
+    mlp().train_model(X, y, iterations=3, verbose=2)
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 3 and out[2].startswith("Iteration 3/3 - loss: ")
+
+
+def pixels(n=60, seed=0):
+    """Digit-like images: 0..255 ink on a zero background."""
+    rng = np.random.default_rng(seed)
+    X = np.where(rng.random((n, 4)) < 0.5, 0, rng.integers(1, 256, size=(n, 4)))
+    X[0, 0] = 255
+    return X, (X[:, 0] > X[:, 1]).astype(int)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda X: X.astype(np.uint8),  # raw 8-bit pixels
+        lambda X: X.astype(np.float32),  # pixels converted but not scaled
+        lambda X: X.tolist(),  # a list of whole numbers
+        lambda X: X * 16 // 255,  # 0..16, as in scikit-learn's 8x8 digits
+        lambda X: (X - 128).astype(np.int8),  # signed, -128..127
+        lambda X: X * 100,  # counts in the thousands
+    ],
+)
+def test_unscaled_inputs_warn(make):
+    X, y = pixels()
+    with pytest.warns(barenet.DataWarning, match=r"looks unscaled.*divide 8-bit pixels by 255"):
+        mlp(k=2).fit(make(X), y, epochs=0, verbose=0)  # NOTE: the warning comes before training
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda X: X / 255.0,  # scaled
+        lambda X: (X - X.mean(axis=0)) / X.std(axis=0),  # standardized
+        lambda X: X * 0.37,  # measurements up to 94: not whole numbers
+        lambda X: X // 20,  # small whole numbers, 0..12: codes, hand-worked examples
+        lambda X: X > 0,  # booleans
+    ],
+)
+def test_scaled_or_ordinary_features_do_not_warn(make):
+    X, y = pixels()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mlp(k=2).fit(make(X), y, epochs=1, verbose=0)
+
+
+def test_the_warning_names_the_line_that_called_barenet():
+    X, y = pixels()
+    with pytest.warns(barenet.DataWarning) as record:
+        mlp(k=2).train_model(X, y, iterations=1, verbose=0)  # train_model -> fit -> warn
+    assert record[0].filename == __file__
+
+
+def test_validation_data_and_validation_split_together_are_refused():
+    X, y = blobs()
+    with pytest.raises(ValueError, match="validation_data or validation_split, not both"):
+        mlp().fit(X, y, validation_data=(X, y), validation_split=0.2, verbose=0)
+
+
+def test_fit_clip_norm_clips_before_any_optimizer():
+    X, y = blobs()
+    for name in ("sgd", "adam"):
+        clipped, inside, free = mlp(), mlp(), mlp()
+        kw = {"epochs": 2, "batch_size": 50, "verbose": 0}
+        clipped.fit(X, y, optimizer=name, clip_norm=0.01, **kw)
+        inside.fit(X, y, optimizer=optimizers.get(name, clip_norm=0.01), **kw)
+        free.fit(X, y, optimizer=name, **kw)
+        for key in clipped.params:
+            np.testing.assert_array_equal(clipped.params[key], inside.params[key])
+        assert not np.allclose(clipped.params["W1"], free.params["W1"])
+    assert clipped.training_summary["clip_norm"] == 0.01
+    assert "clip_norm" not in free.training_summary
+
+
+def test_fit_clip_norm_is_checked_and_set_in_one_place():
+    X, y = blobs()
+    with pytest.raises(ValueError, match=r"clip_norm is set twice: fit\(clip_norm=1\)"):
+        mlp().fit(X, y, optimizer=Adam(clip_norm=2.0), clip_norm=1.0, verbose=0)
+    for bad in (0, -1.0, float("nan"), "1"):
+        with pytest.raises(ValueError, match="fit clip_norm must be a finite number > 0"):
+            mlp().fit(X, y, clip_norm=bad, verbose=0)

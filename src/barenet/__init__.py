@@ -39,6 +39,7 @@ from .interop.sklearn_import import from_sklearn  # scikit-learn too
 from .layers import Layer
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .network import DeepNeuralNetwork
+from .registry import register
 from .saving import ModelFileError, load
 from .training import TrainingDivergedError
 
@@ -77,5 +78,6 @@ __all__ = [
     "losses",
     "metrics",
     "optimizers",
+    "register",
     "schedules",
 ]

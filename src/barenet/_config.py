@@ -4,11 +4,31 @@ Activations, losses and schedules are small objects whose whole state is what th
 with. ``get_config()`` returns those arguments (JSON-able), so ``type(obj)(**config)`` rebuilds
 the object: model files and checkpoints store names and configs, never code. The repr,
 equality and hash follow from the config.
+
+Also here: ``find``, the one name lookup every registry's ``get`` uses.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def find(registry: dict[str, T], name: object) -> T | None:
+    """The entry registered as ``name``, matched case-insensitively against both its registry
+    name and its class (or function) name: "softmax", "Softmax" and "SOFTMAX" find softmax,
+    "leaky_relu" and "LeakyReLU" find leaky_relu. None when nothing matches (or ``name`` is no
+    string)."""
+    if not isinstance(name, str):
+        return None
+    if name in registry:  # the common case: the registry's own spelling
+        return registry[name]
+    key = name.lower()
+    for registered, entry in registry.items():
+        if key in (registered.lower(), getattr(entry, "__name__", "").lower()):
+            return entry
+    return None
 
 
 class Configurable:

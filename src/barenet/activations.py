@@ -10,8 +10,8 @@ Shapes: z, a, da, dz all (n, h): rows are samples.
 
 Unlike the post's ``derive(da, z, labels)``, no activation ever sees the labels. The loss owns
 the output layer's shortcut (see ``losses.py``), so any activation pairs with any loss.
-To add an activation, subclass ``ActivationFunction``; registering it is optional (only needed
-to refer to it by name).
+To add an activation, subclass ``ActivationFunction`` and give it a ``name``. Registering it
+(``barenet.register``) lets layers name it and model files save and load it.
 
 Non-finite values never raise here (``fit`` checks each batch's loss and the weights instead).
 ``activate`` maps NaN to NaN and +-inf to the function's limit (relu(-inf) = 0, sigmoid(+-inf)
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._config import Configurable
+from ._config import Configurable, find
 
 Array = NDArray[np.floating[Any]]
 
@@ -165,17 +165,21 @@ ACTIVATIONS: dict[str, type[ActivationFunction]] = {
 
 
 def get(identifier: str | ActivationFunction | None) -> ActivationFunction:
-    """An activation from a name (``"relu"``), an instance (returned as is) or None (identity)."""
+    """An activation from a name, an instance (returned as is) or None (identity).
+
+    Names match in any case, and class names too: "relu", "ReLU", "leaky_relu", "LeakyReLU".
+    """
     if isinstance(identifier, ActivationFunction):
         return identifier
     if identifier is None:
         return Identity()
     if isinstance(identifier, type) and issubclass(identifier, ActivationFunction):
         return identifier()
-    try:
-        return ACTIVATIONS[identifier]()
-    except (KeyError, TypeError):
+    cls = find(ACTIVATIONS, identifier)
+    if cls is None:
         raise ValueError(
-            f"unknown activation {identifier!r}; expected one of {sorted(ACTIVATIONS)} "
-            "or an ActivationFunction instance"
-        ) from None
+            f"unknown activation {identifier!r}; expected one of {sorted(ACTIVATIONS)} (any "
+            "case, or the class name), an ActivationFunction instance, or your own class "
+            "after barenet.register"
+        )
+    return cls()

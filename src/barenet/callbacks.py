@@ -26,11 +26,22 @@ Logs = dict[str, float]
 
 
 class History:
-    """Per-epoch results: ``history.history["loss"][i]`` is epoch ``history.epoch[i]``'s loss."""
+    """Per-epoch results: ``history.history["loss"][i]`` is epoch ``history.epoch[i]``'s loss.
 
-    def __init__(self) -> None:
+    ``unit`` names what one entry is: "epoch" for ``fit``, "iteration" for ``train_model``,
+    whose every epoch is one full-batch update; ``history.iteration`` is ``history.epoch``
+    under that name.
+    """
+
+    def __init__(self, unit: str = "epoch") -> None:
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
+        self.unit = unit
+
+    @property
+    def iteration(self) -> list[int]:
+        """The entries' indices, 0, 1, ...: ``epoch`` by the name ``train_model`` uses."""
+        return self.epoch
 
     def append(self, epoch: int, logs: Logs) -> None:
         self.epoch.append(epoch)
@@ -39,7 +50,8 @@ class History:
 
     def __repr__(self) -> str:
         last = {k: round(v[-1], 4) for k, v in self.history.items()}
-        return f"<History: {len(self.epoch)} epochs, last {last}>"
+        n = len(self.epoch)
+        return f"<History: {n} {self.unit}{'' if n == 1 else 's'}, last {last}>"
 
 
 class Callback:
@@ -185,36 +197,81 @@ def _format_logs(logs: Logs) -> str:
 
 
 class EpochLogger(Callback):
-    """``verbose=2``: one line per epoch on standard output."""
+    """``verbose=2``: one line per epoch on standard output ("Epoch 3/10 - loss: ...").
+
+    ``unit`` names the epochs ("iteration" for ``train_model``). ``every=k`` prints every k-th
+    epoch and the last; ``every=None`` prints about ten lines in all when each epoch is a
+    single update (a full-batch run), else every epoch.
+    """
+
+    def __init__(self, unit: str = "epoch", every: int | None = 1) -> None:
+        if every is not None and (isinstance(every, bool) or not 1 <= every):
+            raise ValueError(f"every must be a whole number >= 1 or None; received {every!r}")
+        self.unit, self.every = unit, every
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        single = self.run.batches_per_epoch == 1
+        auto = max(1, self.run.epochs // 10) if single else 1
+        self._every = auto if self.every is None else self.every
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        print(f"Epoch {epoch + 1}/{self.run.epochs} - {_format_logs(logs or {})}", flush=True)
+        if (epoch + 1) % self._every and epoch + 1 != self.run.epochs:
+            return
+        line = f"{self.unit.capitalize()} {epoch + 1}/{self.run.epochs}"
+        print(f"{line} - {_format_logs(logs or {})}", flush=True)
 
 
 class ProgressBar(Callback):
-    """``verbose=1``: a tqdm bar per epoch with the running loss and metric."""
+    """``verbose=1``: a tqdm bar per epoch with the running loss and metric.
 
-    def __init__(self) -> None:
+    When each epoch is a single update (full-batch training, as in ``train_model``), a bar per
+    epoch would be a screenful of one-step bars: there is one bar over the whole run instead,
+    counting ``unit``s ("epoch", or "iteration" for ``train_model``) with the last logs.
+    """
+
+    def __init__(self, unit: str = "epoch") -> None:
         from tqdm.auto import tqdm  # NOTE: optional dependency, imported only when used
 
         self._tqdm = tqdm
+        self.unit = unit
         self._bar: Any = None
+        self._whole_run = False
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self._whole_run = self.run.batches_per_epoch == 1
+        if self._whole_run:
+            self._bar = self._tqdm(
+                total=self.run.epochs,
+                initial=len(self.run.history.epoch),  # resumed: the epochs already done
+                desc=f"{self.unit}s",
+                unit="it" if self.unit == "iteration" else self.unit,
+                leave=True,
+                file=sys.stderr,
+            )
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        if self._whole_run:
+            return
         self._bar = self._tqdm(
             total=self.run.batches_per_epoch,
-            desc=f"Epoch {epoch + 1}/{self.run.epochs}",
+            desc=f"{self.unit.capitalize()} {epoch + 1}/{self.run.epochs}",
             unit="batch",
             leave=True,
             file=sys.stderr,
         )
 
     def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        if self._whole_run:
+            return
         self._bar.update(1)
         if batch % 20 == 0 or batch + 1 == self.run.batches_per_epoch:
             self._bar.set_postfix_str(_format_logs(logs or {}), refresh=False)
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        if self._whole_run:
+            self._bar.set_postfix_str(_format_logs(logs or {}), refresh=False)
+            self._bar.update(1)  # NOTE: tqdm redraws at most every 0.1 s, postfix included
+            return
         self._bar.set_postfix_str(_format_logs(logs or {}))
         self._bar.close()
 
@@ -223,14 +280,15 @@ class ProgressBar(Callback):
             self._bar.close()
 
 
-def progress_callbacks(verbose: int) -> list[Callback]:
-    """The reporters for ``fit``'s ``verbose``: 0 silent, 1 a bar (one line per epoch when
-    tqdm is not installed), 2 one line per epoch."""
+def progress_callbacks(verbose: int, unit: str = "epoch") -> list[Callback]:
+    """The reporters for ``fit``'s ``verbose``: 0 silent, 1 a bar (``ProgressBar``; without
+    tqdm, ``EpochLogger(every=None)``), 2 one line per epoch. ``unit`` names the epochs in
+    what they print: "epoch", or "iteration" for ``train_model``."""
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1 or 2; received {verbose!r}")
     if verbose == 1:
         try:
-            return [ProgressBar()]
+            return [ProgressBar(unit)]
         except ImportError:
-            return [EpochLogger()]
-    return [EpochLogger()] if verbose == 2 else []
+            return [EpochLogger(unit, every=None)]
+    return [EpochLogger(unit)] if verbose == 2 else []

@@ -153,7 +153,10 @@ def _check_train(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
                 f"received {args.layers[-1].size}"
             )
     if Path(args.out).suffix != ".safetensors":
-        parser.error(f"--out must name a .safetensors file; received {args.out!r}")
+        suggested = Path(args.out).with_suffix(".safetensors")
+        parser.error(
+            f"--out must name a .safetensors file; received {args.out!r} (save it as {suggested})"
+        )
 
 
 def _check_predict(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

@@ -19,6 +19,8 @@ Choices, stated once:
   size, then the output layer: one sigmoid unit for binary targets, softmax for multiclass,
   one sigmoid per label for multilabel (2-D 0/1) targets, identity units for regression.
 - Nothing is standardized implicitly: put a ``StandardScaler`` in front (a ``Pipeline``).
+  ``fit`` warns ``barenet.DataWarning`` when X looks unscaled (whole numbers reaching 16 or
+  more, such as raw 0..255 pixels), as barenet's own ``fit`` does.
 - The network's dtype follows X, as in scikit-learn's ``MLPClassifier``: float32 X trains a
   float32 network (barenet's fast default), any other X is converted to float64 (the
   estimator checks ask predictions on a subset to match those on the whole set to 1e-7,
@@ -65,6 +67,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import activations, exceptions, optimizers
+from ._config import find
 from .callbacks import Callback
 from .layers import Layer
 from .network import DeepNeuralNetwork
@@ -192,9 +195,9 @@ class _BareNetEstimator(BaseEstimator):
         """A ValueError naming the parameter, what it received and what is allowed."""
         self._hidden_sizes()
         activations.get(self.activation)  # its error lists the known names
-        if self.optimizer not in optimizers.OPTIMIZERS:
+        if find(optimizers.OPTIMIZERS, self.optimizer) is None:
             raise ValueError(
-                f"optimizer must be one of {sorted(optimizers.OPTIMIZERS)}; "
+                f"optimizer must be one of {sorted(optimizers.OPTIMIZERS)} (any case); "
                 f"received {self.optimizer!r}"
             )
         checks = [

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._config import find
+
 Initializer = Callable[[int, int, np.random.Generator], NDArray[Any]]
 
 
@@ -98,16 +100,16 @@ INITIALIZERS: dict[str, Initializer] = {
 
 
 def get(identifier: str | Initializer) -> Initializer:
-    """An initializer from a name (``"he_normal"``) or a callable (returned as is)."""
+    """An initializer from a name (``"he_normal"``, in any case) or a callable (returned as is)."""
     if callable(identifier):
         return identifier
-    try:
-        return INITIALIZERS[identifier]
-    except (KeyError, TypeError):
+    init = find(INITIALIZERS, identifier)
+    if init is None:
         raise ValueError(
             f"unknown initializer {identifier!r}; expected one of {sorted(INITIALIZERS)} "
-            "or a callable (fan_in, fan_out, rng) -> array"
-        ) from None
+            "(any case) or a callable (fan_in, fan_out, rng) -> array"
+        )
+    return init
 
 
 def name_of(initializer: str | Initializer) -> str:

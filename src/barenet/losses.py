@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ._config import Configurable
+from ._config import Configurable, find
 from .activations import ActivationFunction, Array, Sigmoid, Softmax
 
 
@@ -196,17 +196,19 @@ LOSSES: dict[str, type[Loss]] = {
 
 
 def get(identifier: str | Loss) -> Loss:
-    """A loss from a name (``"cross_entropy"``) or an instance (returned as is)."""
+    """A loss from a name or an instance (returned as is). Names match in any case, and class
+    names too: "cross_entropy", "CrossEntropy", "mse", "MeanSquaredError"."""
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
-    try:
-        return LOSSES[identifier]()
-    except (KeyError, TypeError):
+    cls = find(LOSSES, identifier)
+    if cls is None:
         raise ValueError(
-            f"unknown loss {identifier!r}; expected one of {sorted(LOSSES)} or a Loss instance"
-        ) from None
+            f"unknown loss {identifier!r}; expected one of {sorted(LOSSES)} (any case, or the "
+            "class name), a Loss instance, or your own class after barenet.register"
+        )
+    return cls()
 
 
 def default_for(activation: ActivationFunction) -> Loss:

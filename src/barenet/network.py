@@ -28,7 +28,8 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from . import initializers, losses, saving, training
 from .activations import ActivationFunction, Array, Sigmoid, Softmax
-from .callbacks import History
+from .callbacks import History, progress_callbacks
+from .exceptions import warn
 from .initializers import Initializer
 from .layers import Layer
 from .losses import Loss
@@ -139,7 +140,9 @@ class DeepNeuralNetwork:
 
     def __repr__(self) -> str:
         sizes = "-".join(str(layer.size) for layer in self.layers)
-        return f"<DeepNeuralNetwork {sizes}, loss={self.loss_function.name}, {self.dtype}>"
+        return (
+            f"<DeepNeuralNetwork {sizes} {self.task}, loss={self.loss_function.name}, {self.dtype}>"
+        )
 
     # ------------------------------------------------------------------ parameters
 
@@ -248,12 +251,28 @@ class DeepNeuralNetwork:
     fit = training.fit
 
     def train_model(
-        self, X: ArrayLike, Y: ArrayLike, iterations: int = 1000, verbose: int = 0
+        self, X: ArrayLike, Y: ArrayLike, iterations: int = 1000, verbose: int = 1
     ) -> History:
         """Full-batch gradient descent, as in the post: ``iterations`` steps of
         ``params[key] -= learning_rate * grads[key]`` over the whole of X. That is ``fit``
-        with the whole set as one batch, in order, and plain gradient descent."""
-        return self.fit(X, Y, epochs=iterations, batch_size=None, shuffle=False, verbose=verbose)
+        with the whole set as one batch, in order, and plain gradient descent: each of fit's
+        epochs is one iteration.
+
+        ``verbose``: 1 (the default) one progress bar over the iterations with the loss and
+        the metric, 2 one line per iteration, 0 silence. Returns the ``History``, one entry per
+        iteration: ``history.iteration`` (0, 1, ...) and ``history.history["loss"]``.
+        """
+        history = self.fit(
+            X,
+            Y,
+            epochs=iterations,
+            batch_size=None,
+            shuffle=False,
+            verbose=0,
+            callbacks=progress_callbacks(verbose, unit="iteration"),
+        )
+        history.unit = "iteration"
+        return history
 
     def predict_proba(self, X: ArrayLike, batch_size: int | None = None) -> Array:
         """Probabilities (or output values) per sample, in batches as ``forward``.
@@ -299,7 +318,7 @@ class DeepNeuralNetwork:
         return training._metric(self, hits, len(A), ss_tot)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write this network to a safetensors model file (see ``saving.py``)."""
+        """Write this network to a safetensors model file, ``*.safetensors`` (see ``saving.py``)."""
         saving.save(self, path)
 
     def to_onnx(self, path: str | os.PathLike[str]) -> None:
@@ -307,6 +326,12 @@ class DeepNeuralNetwork:
         from .interop.onnx_export import to_onnx
 
         to_onnx(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> DeepNeuralNetwork:
+        """A new network read from a model file written by ``save``; ``barenet.load(path)``
+        is the same. It does not change the network it is called on."""
+        return saving.load(path)
 
     def summary(self) -> str:
         """The architecture as a table: layer, size, activation, parameter count, initializer."""
@@ -423,6 +448,8 @@ class DeepNeuralNetwork:
             Y_float = Y_float.reshape(-1, 1)
         elif Y.ndim == 1:
             Y_float = _one_hot(Y_float, k)
+            if self.task == "regression":
+                _hint_softmax(self)
         elif Y.ndim != 2 or Y.shape[1] != k:
             raise ValueError(
                 f"Y must be labels (n,) or (n, {k}) for an output layer of {k} units; "
@@ -435,6 +462,17 @@ class DeepNeuralNetwork:
         """X checked as in ``_check_X``; Y as in ``_check_Y``."""
         X = self._check_X(X)
         return X, self._check_Y(Y, len(X))
+
+
+def _hint_softmax(model: DeepNeuralNetwork) -> None:
+    """Class labels for a network whose output layer has no class activation."""
+    last = model.layers[-1]
+    warn(
+        f"class labels (n,) for a regression network: its output layer "
+        f"Layer({last.size}, {last.activation_function!r}) fits one-hot rows of them with "
+        f"{model.loss_function.name} and predicts {last.size} values per sample, not labels. "
+        f'For classes, make it Layer({last.size}, "softmax").'
+    )
 
 
 def _check_finite(name: str, A: Array, first_row: int = 0) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import schedules
+from ._config import find
 from .activations import Array
 from .schedules import Schedule, _check_number
 
@@ -383,7 +384,9 @@ class AdamW(Adam):
 
 
 class RMSprop(Optimizer):
-    """RMSprop (Hinton), as in PyTorch: coupled L2 decay, eps outside the square root.
+    """RMSprop (Hinton). The update is PyTorch's (coupled L2 decay, eps outside the square
+    root); the defaults are Keras's: learning_rate=1e-3, rho=0.9, eps=1e-7 (PyTorch's are
+    lr=1e-2, alpha=0.99, eps=1e-8).
 
         g = g + weight_decay * W                   (weights only: coupled, classic L2)
         s = rho * s + (1 - rho) * g**2
@@ -454,8 +457,9 @@ def serialize(optimizer: Optimizer) -> dict[str, Any]:
 
 
 def get(identifier: str | Optimizer | dict[str, Any], **overrides: Any) -> Optimizer:
-    """An optimizer from a name (``"adam"``), a dict ``{"name": ..., **config}`` as written by
-    ``serialize``, or an instance (returned as is).
+    """An optimizer from a name (``"adam"``; any case, or the class name: ``"Adam"``,
+    ``"AdamW"``), a dict ``{"name": ..., **config}`` as written by ``serialize``, or an
+    instance (returned as is).
 
     ``overrides`` go to the constructor, over the defaults or the dict's config:
     ``get("sgd", learning_rate=0.1, momentum=0.9)``.
@@ -472,12 +476,13 @@ def get(identifier: str | Optimizer | dict[str, Any], **overrides: Any) -> Optim
     if isinstance(identifier, dict):
         config = dict(identifier)
         name = config.pop("name", None)
-    if not isinstance(name, str) or name not in OPTIMIZERS:
+    cls = find(OPTIMIZERS, name)
+    if cls is None:
         raise ValueError(
-            f"unknown optimizer {identifier!r}; expected one of {sorted(OPTIMIZERS)}, "
-            "a dict {'name': ..., **config} or an Optimizer instance"
+            f"unknown optimizer {identifier!r}; expected one of {sorted(OPTIMIZERS)} (any case, "
+            "or the class name), a dict {'name': ..., **config} or an Optimizer instance"
         )
-    return OPTIMIZERS[name](**{**config, **overrides})
+    return cls(**{**config, **overrides})
 
 
 def _nonneg(x: float) -> bool:

@@ -32,6 +32,7 @@ from . import activations, losses
 from ._files import atomic_write, open_bounded
 from ._json import dumps_strict, loads_strict, shorten
 from ._safetensors import check_layout, read_header, read_tensors
+from .exceptions import warn
 
 if TYPE_CHECKING:
     from .network import DeepNeuralNetwork
@@ -41,6 +42,22 @@ FORMAT_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
 MAX_FILE_BYTES = 2**30  # 1 GiB: 268 million float32 parameters; load(max_bytes=...) to change
 _MAX_LAYERS = 1024
+SUFFIX = ".safetensors"
+#: suffixes of other formats: a model file saved under one of them would mislead its reader
+_OTHER_FORMATS = {
+    ".npz": "a NumPy archive (barenet's training checkpoints are .npz)",
+    ".npy": "a NumPy array",
+    ".pkl": "a pickle",
+    ".pickle": "a pickle",
+    ".joblib": "a joblib pickle",
+    ".pt": "a PyTorch file",
+    ".pth": "a PyTorch file",
+    ".h5": "an HDF5 (Keras) file",
+    ".hdf5": "an HDF5 (Keras) file",
+    ".keras": "a Keras file",
+    ".onnx": "an ONNX model",
+    ".json": "JSON",
+}
 
 
 class ModelFileError(ValueError):
@@ -61,7 +78,8 @@ def _registered_name(obj: Any, registry: dict[str, Any], what: str, where: str) 
     if registry.get(obj.name) is not type(obj):
         raise ModelFileError(
             f"cannot save {where}: its {what} {type(obj).__name__} is not in barenet's registry "
-            f"({sorted(registry)}); a model file can only name registered {what}s"
+            f"({sorted(registry)}); a model file can only name registered {what}s: "
+            f"give the class a name and call barenet.register({type(obj).__name__}) first"
         )
     return str(obj.name)
 
@@ -112,13 +130,33 @@ def architecture(model: DeepNeuralNetwork) -> dict[str, Any]:
     }
 
 
+def check_suffix(path: str | os.PathLike[str]) -> None:
+    """Refuse (ValueError) a model file name ending like another format's file, such as
+    ``model.npz`` or ``model.pt``; warn (UserWarning) for any other suffix but .safetensors,
+    none included. The CLI calls it before training, ``save`` before writing."""
+    suffix = Path(path).suffix.lower()
+    if suffix in _OTHER_FORMATS:
+        raise ValueError(
+            f"{path}: a barenet model file is safetensors, but {suffix} names "
+            f"{_OTHER_FORMATS[suffix]}; save it as {Path(path).with_suffix(SUFFIX)}"
+        )
+    if suffix != SUFFIX:
+        warn(
+            f"{path}: barenet model files are safetensors and end in {SUFFIX}; "
+            f"writing it under the name {Path(path).name!r} anyway"
+        )
+
+
 def save(model: DeepNeuralNetwork, path: str | os.PathLike[str]) -> None:
     """Write ``model`` to ``path`` as a safetensors file, atomically.
 
     Everything ``load`` checks is checked here first, so a saved file always loads: registered
     activations, initializers and loss; ``params`` with exactly the keys, shapes and dtype the
     architecture implies, finite; finite numbers in the metadata. Raises ``ModelFileError``.
+    ``path`` should end in .safetensors: another format's suffix (.npz, .pkl, .pt, .h5, ...)
+    raises ValueError, any other suffix warns (``check_suffix``).
     """
+    check_suffix(path)
     st = _safetensors_numpy()
     meta = architecture(model)
     expected = _expected_tensors([layer.size for layer in model.layers], model.dtype)
@@ -220,7 +258,8 @@ def _check_architecture(path: Path, meta: dict[str, Any]) -> list[int]:
         if not isinstance(name, str) or name not in activations.ACTIVATIONS:
             raise ModelFileError(
                 f"{path}, layer {i}: unknown activation {shorten(name)}; "
-                f"known: {sorted(activations.ACTIVATIONS)}"
+                f"known: {sorted(activations.ACTIVATIONS)}. If it is your own class, "
+                "barenet.register it before loading"
             )
         if init is not None and (not isinstance(init, str) or init not in INITIALIZERS):
             raise ModelFileError(
@@ -235,7 +274,8 @@ def _check_architecture(path: Path, meta: dict[str, Any]) -> list[int]:
     loss = meta.get("loss")
     if not isinstance(loss, str) or loss not in losses.LOSSES:
         raise ModelFileError(
-            f"{path}: unknown loss {shorten(loss)}; known: {sorted(losses.LOSSES)}"
+            f"{path}: unknown loss {shorten(loss)}; known: {sorted(losses.LOSSES)}. "
+            "If it is your own class, barenet.register it before loading"
         )
     if meta.get("dtype") not in ("float32", "float64"):
         raise fail(f"dtype {shorten(meta.get('dtype'))}; expected 'float32' or 'float64'")

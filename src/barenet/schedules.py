@@ -17,7 +17,7 @@ from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
-from ._config import Configurable
+from ._config import Configurable, find
 
 
 class Schedule(Configurable):
@@ -173,7 +173,8 @@ def serialize(schedule: Schedule) -> dict[str, Any]:
 
 def get(identifier: Schedule | float | dict[str, Any]) -> Schedule:
     """A schedule from an instance (returned as is), a number (a ``Constant`` learning rate)
-    or a dict ``{"name": ..., **config}`` as written by ``serialize``."""
+    or a dict ``{"name": ..., **config}`` as written by ``serialize`` (the name in any case,
+    or the class name: "cosine_decay", "CosineDecay")."""
     if isinstance(identifier, Schedule):
         return identifier
     if isinstance(identifier, Real) and not isinstance(identifier, bool):
@@ -181,12 +182,14 @@ def get(identifier: Schedule | float | dict[str, Any]) -> Schedule:
     if isinstance(identifier, dict):
         config = dict(identifier)
         name = config.pop("name", None)
-        if name not in SCHEDULES:
+        cls = find(SCHEDULES, name)
+        if cls is None:
             raise ValueError(
-                f"unknown schedule name {name!r} in {identifier!r}; "
-                f"expected one of {sorted(SCHEDULES)}"
+                f"unknown schedule name {name!r} in {identifier!r}; expected one of "
+                f"{sorted(SCHEDULES)} (any case, or the class name), or your own class after "
+                "barenet.register"
             )
-        return SCHEDULES[name](**config)
+        return cls(**config)
     raise TypeError(
         f"a learning rate must be a positive number, a Schedule or a dict "
         f"{{'name': ..., **config}} with a name in {sorted(SCHEDULES)}; received {identifier!r}"

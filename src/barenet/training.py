@@ -24,6 +24,8 @@ from . import optimizers
 from .activations import Array
 from .callbacks import Callback, History, ModelCheckpoint, progress_callbacks
 from .checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from .exceptions import DataWarning, warn
+from .schedules import _check_number
 
 if TYPE_CHECKING:
     from .network import DeepNeuralNetwork
@@ -97,6 +99,7 @@ class TrainingRun:
     history: History = field(default_factory=History)
     #: a batch loss above this (or NaN) is divergence; set after the first batch by loss_limit
     max_loss: float | None = None
+    clip_norm: float | None = None  # fit's clip_norm: the gradients' global norm, at most
 
     @property
     def batches_per_epoch(self) -> int:
@@ -166,6 +169,8 @@ class TrainingRun:
         if not math.isfinite(loss):
             return loss, a  # the caller raises; no update with a non-finite loss
         grads = model._backward(model._output_delta(a, cache[-1].z, Y), cache)
+        if self.clip_norm is not None:
+            optimizers.clip_by_global_norm(grads, self.clip_norm)
         self.optimizer.step(model.params, grads)
         return loss, a
 
@@ -309,8 +314,13 @@ def _split_validation(
     validation_data: tuple[ArrayLike, ArrayLike] | None,
     validation_split: float,
 ) -> tuple[Array, Array, tuple[Array, Array] | None]:
-    """Keras's rule: validation_data wins; else the last ``validation_split`` of the samples
-    (taken before any shuffling) are held out."""
+    """validation_data, or else the last ``validation_split`` of the samples (taken before any
+    shuffling) held out; not both (Keras lets validation_data win silently)."""
+    if validation_data is not None and validation_split:
+        raise ValueError(
+            f"pass validation_data or validation_split, not both (received validation_split="
+            f"{validation_split!r} and validation_data); the split would be ignored"
+        )
     if validation_data is not None:
         try:
             Xv, yv = validation_data
@@ -351,6 +361,7 @@ def fit(
     checkpoint: str | None = None,
     resume_from: str | None = None,
     augment: Augment | None = None,
+    clip_norm: float | None = None,
 ) -> History:
     """Train with mini-batches; returns the ``History`` of per-epoch loss and metric.
 
@@ -369,13 +380,22 @@ def fit(
         Reshuffle every epoch; ``seed`` (default: the network's) drives shuffling, dropout and
         augmentation, so the same seed gives bit-identical weights.
     callbacks, verbose:
-        ``Callback``s; 0 silent, 1 a progress bar per epoch, 2 one line per epoch.
+        ``Callback``s; 0 silent, 1 a progress bar per epoch (one bar over the run when each
+        epoch is a single batch), 2 one line per epoch.
     checkpoint, resume_from:
         Write a checkpoint at the end of every epoch (atomically); continue from one, running
         only the epochs that remain.
     augment:
         ``augment(X_batch, rng) -> X_batch``, applied to each training batch, e.g.
         ``barenet.augment.random_shift(2)``.
+    clip_norm:
+        Scale each batch's gradients to a global L2 norm of at most ``clip_norm`` before the
+        optimizer's step (``optimizers.clip_by_global_norm``), whatever the optimizer. An
+        optimizer built with its own ``clip_norm`` does the same: set it in one place, not
+        both (ValueError).
+
+    Warns ``DataWarning`` when X looks unscaled, such as raw 0..255 pixels (the rule is in
+    ``warn_if_unscaled``).
 
     Raises ``TrainingDivergedError`` when a batch's loss becomes NaN, infinite or more than
     ``DIVERGENCE_FACTOR`` (1000) times the loss it started from (see ``TrainingRun.loss_limit``),
@@ -392,13 +412,22 @@ def fit(
     X, Y = model._check_XY(X, y)
     if len(X) == 0:
         raise ValueError("fit needs at least one sample; X has 0 rows")
+    warn_if_unscaled(X)
     X, Y, validation = _split_validation(model, X, Y, validation_data, validation_split)
     batch_size = len(X) if batch_size is None else batch_size
+    run_optimizer = (
+        optimizers.SGD(model.learning_rate) if optimizer is None else optimizers.get(optimizer)
+    )
+    if clip_norm is not None:
+        clip_norm = _check_number("fit", "clip_norm", clip_norm, "> 0 (or None)", lambda x: x > 0)
+        if run_optimizer.clip_norm is not None:
+            raise ValueError(
+                f"clip_norm is set twice: fit(clip_norm={clip_norm:g}) and the optimizer's "
+                f"clip_norm={run_optimizer.clip_norm:g}; set it in one place"
+            )
     run = TrainingRun(
         model=model,
-        optimizer=optimizers.SGD(model.learning_rate)
-        if optimizer is None
-        else optimizers.get(optimizer),
+        optimizer=run_optimizer,
         rng=np.random.default_rng(model.seed if seed is None else seed),
         epochs=epochs,
         batch_size=batch_size,
@@ -407,6 +436,7 @@ def fit(
         validation=validation,
         shuffle=shuffle,
         augment=augment,
+        clip_norm=clip_norm,
         callbacks=[
             *callbacks,
             *([ModelCheckpoint(checkpoint)] if checkpoint is not None else []),
@@ -443,4 +473,32 @@ def fit(
         "seconds": round(time.perf_counter() - started, 3),
         "final": logs,
     }
+    if clip_norm is not None:
+        model.training_summary["clip_norm"] = clip_norm
     return run.history
+
+
+def warn_if_unscaled(X: Array) -> None:
+    """Warn ``DataWarning`` when X looks unscaled: raw pixels, counts, codes.
+
+    The rule: the values of about 100 evenly spaced rows are all whole numbers, and the
+    largest magnitude in X is 16 or more. 8-bit pixels (0..255, as uint8 or converted to float)
+    and scikit-learn's 8x8 digits (0..16) warn; scaled or standardized data, measurements with
+    fractions, 0/1 features and small whole numbers (hand-worked examples, codes 0..15) pass in
+    silence. The cost: one pass for the maximum, one for the minimum.
+    """
+    if X.size == 0:
+        return
+    low, high = float(X.min()), float(X.max())
+    if max(high, -low) < 16.0:
+        return
+    rows = X[:: max(1, len(X) // 100)]
+    if not np.array_equal(rows, np.floor(rows)):
+        return
+    warn(
+        f"X holds whole numbers from {low:g} to {high:g}: it looks unscaled (raw pixels, "
+        "counts), and unscaled inputs train badly (a huge loss, chance accuracy). Scale it "
+        "first: divide 8-bit pixels by 255 (X / 255), or standardize the features (e.g. "
+        "scikit-learn's StandardScaler).",
+        DataWarning,
+    )

@@ -55,6 +55,18 @@ def test_a_missing_file_is_an_oserror(tmp_path):
         read_bounded(tmp_path / "missing", 10, Refused)
 
 
+@pytest.mark.skipif(not hasattr(os, "O_NOFOLLOW"), reason="no O_NOFOLLOW here")
+def test_a_link_is_not_followed_when_asked_not_to(tmp_path):
+    (tmp_path / "f.bin").write_bytes(b"abc")
+    (tmp_path / "link").symlink_to(tmp_path / "f.bin")
+    with open_bounded(tmp_path / "link", 3, Refused) as (f, _):
+        assert f.read() == b"abc"
+    with pytest.raises(OSError), open_bounded(tmp_path / "link", 3, Refused, follow_symlinks=False):
+        pass
+    with open_bounded(tmp_path / "f.bin", 3, Refused, follow_symlinks=False) as (f, _):
+        assert f.read() == b"abc"
+
+
 # ------------------------------------------------------------- atomic writes keep what was there
 
 

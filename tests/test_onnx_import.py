@@ -3,7 +3,12 @@ live when torch is installed), hand-built graphs of every form it reads, refusal
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
 import os
+import re
+import stat
 import subprocess
 import sys
 import tempfile
@@ -25,7 +30,7 @@ ort = pytest.importorskip(
 )
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from _torch_models import EXPORTERS, FIXTURES, NAMES, build, export  # noqa: E402
+from _torch_models import EXPORTERS, EXTERNAL, FIXTURES, NAMES, build, export  # noqa: E402
 
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
@@ -140,6 +145,20 @@ def test_the_fixtures_hold_what_each_exporter_writes():
     assert proto.graph.node[-1].attribute[0].i == 1  # Softmax(dim=1) is axis=1, not -1
 
 
+def test_a_dynamo_export_with_external_data_committed_as_a_fixture():
+    """What torch.onnx.export(net, (x,), path, dynamo=True) writes by default, for 784-16-10."""
+    path = FIXTURES / f"{EXTERNAL}-dynamo.onnx"
+    proto = onnx.load(str(path), load_external_data=False)
+    outside = {
+        e.value for i in proto.graph.initializer for e in i.external_data if e.key == "location"
+    }
+    assert outside == {path.name + ".data"}  # guards the fixture: the weights are not inside
+    data = np.load(FIXTURES / f"{EXTERNAL}.npz")
+    got = from_onnx(path).predict_proba(data["X"])
+    np.testing.assert_allclose(got, data["Y"], rtol=0, atol=1e-5)
+    np.testing.assert_allclose(got, by_onnxruntime(path, data["X"]), rtol=0, atol=1e-5)
+
+
 def require_torch():
     """torch and onnxscript, or a skip saying so (a failure where BARENET_REQUIRE_TORCH=1)."""
     try:
@@ -167,24 +186,25 @@ def test_torch_exports_live(tmp_path, name, exporter):
 
 
 def test_torch_mnist_sized_network_and_dynamo_external_data(tmp_path):
-    """784-128-10 with both exporters; the dynamo exporter's default keeps tensors of 1 KB or
-    more in NAME.onnx.data, which is refused with the way to write one file."""
+    """784-256-10 with both exporters, and as torch.onnx.export(net, (x,), path, dynamo=True)
+    writes it by default: the tensors of 1 KB or more in NAME.onnx.data."""
     torch = require_torch()
     from torch import nn
 
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10), nn.Softmax(-1))
+    net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10), nn.Softmax(-1))
     X_in = np.random.default_rng(0).random((20, 784), dtype=np.float32)
     for exporter in EXPORTERS:
         expected = export(net.eval(), X_in, exporter, tmp_path / f"{exporter}.onnx")
         got = from_onnx(tmp_path / f"{exporter}.onnx").predict_proba(X_in)
         np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         torch.onnx.export(net, (torch.from_numpy(X_in),), tmp_path / "two.onnx", dynamo=True)
-    assert (tmp_path / "two.onnx.data").stat().st_size > 400_000
-    with pytest.raises(ModelFileError, match=r"another file.*external_data=False"):
-        from_onnx(tmp_path / "two.onnx")
+    assert (tmp_path / "two.onnx.data").stat().st_size >= 784 * 256 * 4
+    assert (tmp_path / "two.onnx").stat().st_size < 100_000
+    got = from_onnx(tmp_path / "two.onnx").predict_proba(X_in)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
 
 
 # ------------------------------------------------------------------- the forms it reads
@@ -363,7 +383,7 @@ def test_refused_inputs_dtypes_opsets_and_functions(tmp_path):
     refused(tmp_path, one, WEIGHTS, "standard opset 6; barenet reads opsets 7", opset=6)
     refused(tmp_path, one, [t("W1", W1), t("B1", np.arange(4))], "bias of int64")
 
-    # a local function, even unused, and a weight in another file
+    # a local function, even unused, and a weight in a file that is not next to the model
     path = write(tmp_path / "f.onnx", one, WEIGHTS)
     proto = onnx.load(str(path))
     proto.functions.append(helper.make_function("my", "f", ["a"], ["b"], [], [], []))
@@ -377,7 +397,7 @@ def test_refused_inputs_dtypes_opsets_and_functions(tmp_path):
     tensor.external_data.add(key="location", value="/etc/passwd")
     path.write_bytes(proto.SerializeToString())
     with pytest.raises(
-        ModelFileError, match=r"initializer 'W1' \[3, 4\] keeps its values in another file"
+        ModelFileError, match=r"initializer 'W1' \[3, 4\] in '/etc/passwd': .* plain file name"
     ):
         from_onnx(path)
 
@@ -433,6 +453,230 @@ def test_the_reader_is_bounded(tmp_path, monkeypatch):
             from_onnx("/dev/zero")
 
 
+# -------------------------------------------------------------------------- external data
+
+GEMM_Y = helper.make_node("Gemm", ["x", "W1", "B1"], ["y"])
+W1_AT = [("location", "w.data"), ("offset", "0"), ("length", "48")]  # 12 float32 values
+B1_AT = [("location", "w.data"), ("offset", "48"), ("length", "16")]  # then 4 more
+BYTES = W1.tobytes() + B1.tobytes()
+
+
+def external(folder, w1=W1_AT, b1=B1_AT, data=BYTES):
+    """x @ W1 + B1 in folder/m.onnx, W1 and B1 kept in folder/w.data as the entries say (lists
+    of key-value pairs, so that a key can come twice)."""
+    folder.mkdir(exist_ok=True)
+    tensors = []
+    for tensor, entries in ((t("W1", W1), w1), (t("B1", B1), b1)):
+        tensor.ClearField("raw_data")
+        tensor.data_location = TensorProto.EXTERNAL
+        for key, value in entries:
+            tensor.external_data.add(key=key, value=value)
+        tensors.append(tensor)
+    (folder / "w.data").write_bytes(data)
+    return write(folder / "m.onnx", [GEMM_Y], tensors)
+
+
+def refused_outside(path, match):
+    """from_onnx(path) refuses with a message naming the model file, then the tensor."""
+    with pytest.raises(ModelFileError, match=match) as info:
+        from_onnx(path)
+    assert str(info.value).startswith(f"{path}: initializer '")
+    return str(info.value)
+
+
+def test_external_data_as_onnx_writes_it_one_file_or_one_per_tensor(tmp_path):
+    """onnx.save_model(..., save_as_external_data=True), a Constant node's tensor included."""
+    nodes = [
+        helper.make_node("Constant", [], ["W1t"], value=t("W1t", W1.T.copy())),
+        helper.make_node("Gemm", ["x", "W1t", "B1"], ["z1"], transB=1),
+        helper.make_node("Tanh", ["z1"], ["a1"]),
+        helper.make_node("Gemm", ["a1", "W2", "B2"], ["y"]),
+    ]
+    path = write(tmp_path / "in.onnx", nodes, [t("B1", B1), t("W2", W2), t("B2", B2)])
+    for one_file in (True, False):
+        folder = tmp_path / f"one_file={one_file}"
+        folder.mkdir()
+        onnx.save_model(
+            onnx.load(str(path)),
+            str(folder / "m.onnx"),
+            save_as_external_data=True,
+            all_tensors_to_one_file=one_file,
+            location="m.onnx.data" if one_file else None,
+            size_threshold=0,
+            convert_attribute=True,
+        )
+        assert len(list(folder.iterdir())) == (2 if one_file else 5)
+        model = from_onnx(folder / "m.onnx")
+        np.testing.assert_allclose(model.predict_proba(X), reference(X, np.tanh), atol=1e-5)
+        np.testing.assert_array_equal(model.predict_proba(X), from_onnx(path).predict_proba(X))
+
+
+def test_external_data_without_length_through_links_and_with_a_checksum(tmp_path):
+    expected = X @ W1 + B1
+    path = external(tmp_path / "m")
+    np.testing.assert_allclose(from_onnx(path).predict_proba(X), expected, atol=1e-6)
+    np.testing.assert_allclose(by_onnxruntime(path, X), expected, atol=1e-6)  # read the same
+    # no length for the last tensor: its values run to the end of the file
+    path = external(tmp_path / "m", b1=B1_AT[:2])
+    np.testing.assert_allclose(from_onnx(path).predict_proba(X), expected, atol=1e-6)
+    # a link to a file in the same directory; the checksum (SHA-1 of the whole file) in capitals
+    (tmp_path / "m" / "link.data").symlink_to("w.data")
+    sha1 = hashlib.sha1(BYTES).hexdigest().upper()
+    path = external(
+        tmp_path / "m", w1=[*W1_AT, ("checksum", sha1)], b1=[("location", "link.data"), *B1_AT[1:]]
+    )
+    np.testing.assert_allclose(from_onnx(path).predict_proba(X), expected, atol=1e-6)
+    # a model file reached through a linked directory reads the data beside it
+    (tmp_path / "linked").symlink_to(tmp_path / "m", target_is_directory=True)
+    got = from_onnx(tmp_path / "linked" / "m.onnx").predict_proba(X)
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "../w.data",
+        "/etc/passwd",
+        "sub/w.data",
+        "sub\\w.data",
+        "C:w.data",
+        "w.data\0",
+        "..",
+        ".",
+        "",
+    ],
+)
+def test_a_location_that_is_not_a_plain_name_beside_the_model_is_refused(tmp_path, location):
+    (tmp_path / "m" / "sub").mkdir(parents=True)
+    for folder in (tmp_path, tmp_path / "m" / "sub"):
+        (folder / "w.data").write_bytes(BYTES)  # there to be found, if the reader looked
+    path = external(tmp_path / "m", w1=[("location", location), *W1_AT[1:]])
+    message = refused_outside(path, "the location must be a plain file name next to the model")
+    assert f"initializer 'W1' [3, 4] in {location!r}:" in message
+
+
+@pytest.mark.parametrize(
+    ("w1", "match"),
+    [
+        (
+            [*W1_AT, ("basepath", "/tmp")],
+            r"'W1' \[3, 4\] in 'w.data': external data key 'basepath' is not read; expected only",
+        ),
+        ([("foo", "1"), *W1_AT], "external data key 'foo' is not read"),
+        ([*W1_AT, ("offset", "0")], "key 'offset' is given twice"),
+        (W1_AT[1:], r"'W1' \[3, 4\]: its data is external but no 'location' says where"),
+        ([*W1_AT[:2], ("length", "40")], "12 float32 values need 48 bytes, external data says 40"),
+        ([*W1_AT[:2], ("length", "4" * 30)], "length '4{30}' is not a non-negative integer"),
+        (
+            [W1_AT[0], ("offset", "60"), W1_AT[2]],
+            "bytes 60 to 108 .*beyond the file, which holds 64",
+        ),
+        (
+            [W1_AT[0], ("offset", "8"), W1_AT[2]],
+            r"'B1' \[4\] in 'w.data': bytes 48 to 64 overlap those of initializer 'W1' \[3, 4\]",
+        ),
+        ([W1_AT[0], ("offset", "16"), W1_AT[2]], "'B1' .* bytes 48 to 64 overlap"),
+        (
+            W1_AT[:1],
+            "without a length the values run from byte 0 to the end, 64, but 12 float32 values",
+        ),
+        *(
+            ([W1_AT[0], ("offset", bad), W1_AT[2]], re.escape(f"offset {bad!r} is not a non-"))
+            for bad in ("-1", "+0", " 0", "0x10", "1_0", "1e3", "\u0663", "")
+        ),
+        ([*W1_AT, ("checksum", "abc")], "checksum 'abc' is not a SHA-1 hex digest"),
+        (
+            [*W1_AT, ("checksum", "0" * 40)],
+            "the file's SHA-1 is [0-9a-f]{40}, its checksum says 0+$",
+        ),
+    ],
+)
+def test_external_data_entries_that_do_not_hold_the_tensor_are_refused(tmp_path, w1, match):
+    refused_outside(external(tmp_path, w1=w1), match)
+
+
+def test_external_data_files_that_are_not_plain_files_beside_the_model_are_refused(tmp_path):
+    path = external(tmp_path / "m")
+    data = tmp_path / "m" / "w.data"
+    (tmp_path / "outside.data").write_bytes(BYTES)
+    data.unlink()
+    refused_outside(path, r"'W1' \[3, 4\] in 'w.data': cannot open .*w.data \(No such file")
+    data.symlink_to(tmp_path / "outside.data")
+    refused_outside(path, f"a link to {tmp_path / 'outside.data'}, outside {tmp_path / 'm'}, ")
+    data.unlink()
+    data.symlink_to("../outside.data")
+    refused_outside(path, "outside.data, outside")
+    data.unlink()
+    if os.path.exists("/dev/zero"):
+        data.symlink_to("/dev/zero")
+        refused_outside(path, "in 'w.data': a link to /dev/zero, outside")
+        data.unlink()
+    data.mkdir()
+    refused_outside(path, "w.data: is a directory; expected a file of external tensor data")
+    data.rmdir()
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(data)  # no writer: opening it must not wait for one
+        refused_outside(path, "w.data: is not a regular file")
+        data.unlink()
+    data.write_bytes(BYTES[:-1])  # the last tensor cut short
+    refused_outside(path, r"'B1' \[4\] in 'w.data': bytes 48 to 64 .* which holds 63 bytes")
+
+
+def test_a_device_beside_the_model_is_refused(tmp_path):
+    data = tmp_path / "w.data"
+    path = external(tmp_path)
+    data.unlink()
+    try:
+        os.mknod(data, 0o600 | stat.S_IFCHR, os.makedev(1, 5))  # what /dev/zero is
+    except (AttributeError, OSError) as err:
+        pytest.skip(f"cannot make a device node here: {err}")
+    # a file system mounted nodev refuses to open it at all
+    refused_outside(path, "in 'w.data': (.*w.data: is not a regular file|cannot open)")
+
+
+@pytest.mark.parametrize("link", ["symbolic", "hard"])
+def test_two_names_of_one_file_share_its_ranges(tmp_path, link):
+    path = external(tmp_path, b1=[("location", "w2.data"), ("offset", "40"), ("length", "16")])
+    if link == "hard":
+        os.link(tmp_path / "w.data", tmp_path / "w2.data")
+    else:
+        (tmp_path / "w2.data").symlink_to("w.data")
+    refused_outside(path, "'B1' .* in 'w2.data': bytes 40 to 56 overlap those of initializer 'W1'")
+
+
+def test_external_data_is_bounded(tmp_path, monkeypatch):
+    from barenet.interop import onnx_import
+
+    monkeypatch.setattr(onnx_import, "MAX_EXTERNAL_BYTES", 63)
+    refused_outside(
+        external(tmp_path / "a"), "64 bytes; a file of external tensor data is at most 63"
+    )
+    # two files under the cap, 48 and 16 bytes, but more than the cap together
+    path = external(tmp_path / "b", b1=[("location", "b.data"), ("offset", "0"), ("length", "16")])
+    (tmp_path / "b" / "w.data").write_bytes(W1.tobytes())
+    (tmp_path / "b" / "b.data").write_bytes(B1.tobytes())
+    monkeypatch.setattr(onnx_import, "MAX_EXTERNAL_BYTES", 50)
+    refused_outside(path, r"'B1' \[4\] in 'b.data': external tensors of more than 50 bytes in all")
+    monkeypatch.setattr(onnx_import, "MAX_EXTERNAL_BYTES", 64)
+    np.testing.assert_allclose(from_onnx(path).predict_proba(X), X @ W1 + B1, atol=1e-6)
+
+
+def test_external_and_inline_data_at_once_are_refused(tmp_path):
+    path = external(tmp_path)
+    proto = onnx.load(str(path), load_external_data=False)
+    proto.graph.initializer[0].raw_data = W1.tobytes()
+    path.write_bytes(proto.SerializeToString())
+    refused_outside(path, "'W1' .* in 'w.data': values both in the model file and in another")
+    proto.graph.initializer[0].ClearField("raw_data")
+    proto.graph.initializer[0].data_location = TensorProto.DEFAULT
+    path.write_bytes(proto.SerializeToString())
+    refused_outside(path, r"'W1' \[3, 4\]: data_location 0 with 3 external data entries")
+    del proto.graph.initializer[0].external_data[:]
+    proto.graph.initializer[0].data_location = TensorProto.EXTERNAL
+    path.write_bytes(proto.SerializeToString())
+    refused_outside(path, r"'W1' \[3, 4\]: data_location 1 with 0 external data entries")
+
+
 # ----------------------------------------------------------------------------------- fuzzing
 
 
@@ -444,12 +688,21 @@ def valid_export(tmp_path_factory):
     return path.read_bytes()
 
 
-def read_bytes(data):
-    """from_onnx on `data`: only ModelFileError (or OSError) may escape; a network it returns
-    must compute finite or at least well-shaped outputs."""
+def read_bytes(data, beside=None):
+    """from_onnx on `data`, with the files `beside` ({name: bytes}) next to it and in the folder
+    above, a link "link" to the one above and a FIFO "fifo": only ModelFileError (or OSError)
+    may escape; a network it returns must compute finite or at least well-shaped outputs."""
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "m.onnx"
+        path = Path(folder) / "in" / "m.onnx"
+        path.parent.mkdir()
         path.write_bytes(data)
+        for name, content in (beside or {}).items():
+            (path.parent / name).write_bytes(content)
+            (Path(folder) / name).write_bytes(content)
+        if beside:
+            (path.parent / "link").symlink_to(Path("..") / next(iter(beside)))
+            if hasattr(os, "mkfifo"):
+                os.mkfifo(path.parent / "fifo")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DataWarning)
@@ -502,6 +755,67 @@ def test_fuzz_structurally_broken_graphs(valid_export, op, dims, data_type, payl
     del node.attribute[:]
     node.attribute.extend(helper.make_attribute(k, v) for k, v in attribute.items())
     read_bytes(proto.SerializeToString())
+
+
+DATA_NAME = f"{EXTERNAL}-dynamo.onnx.data"  # the location the committed fixture's tensors name
+DATA = (FIXTURES / DATA_NAME).read_bytes()
+PLACES = [DATA_NAME, f"../{DATA_NAME}", f"/{DATA_NAME}", f"sub/{DATA_NAME}", "link", "fifo", "."]
+NUMBERS = ["0", "640", "50176", "50816", "-1", "1e3", "\u0663", "9" * 25, str(2**64), ""]
+NUMBERS += [hashlib.sha1(DATA).hexdigest(), "0" * 40]
+KEYS = ["location", "location", "offset", "length", "checksum", "basepath", "x"]
+
+
+@FUZZ
+@given(
+    which=st.sampled_from([0, 2, 0, 2, 1, 3]),  # the weight matrices are outside, the biases in
+    changes=st.lists(
+        st.tuples(
+            st.sampled_from(["set", "set", "drop", "add"]),
+            st.sampled_from(KEYS),
+            st.one_of(
+                st.sampled_from(PLACES),
+                st.sampled_from(NUMBERS),
+                st.integers(-(2**8), 2**70).map(str),
+                st.text(),
+            ),
+        ),
+        max_size=3,
+    ),
+    other=st.integers(0, 19),  # 7, 11, 13, 17: flip data_location, raw_data, dims, cut the file
+    dims=st.lists(st.integers(0, 2**33), max_size=2),
+    cut=st.integers(0, len(DATA)),
+)
+def test_fuzz_external_data_entries(which, changes, other, dims, cut):
+    """The committed dynamo fixture (784-16-10, both weight matrices in its .data file) with one
+    tensor's external data entries changed, its data file cut short, beside a link pointing out
+    of the directory and a FIFO."""
+    proto = onnx.load(str(FIXTURES / f"{EXTERNAL}-dynamo.onnx"), load_external_data=False)
+    tensor = proto.graph.initializer[which]
+    entries = [(e.key, e.value) for e in tensor.external_data]
+    if not entries:  # a bias: point it into the file's first bytes
+        size = len(tensor.raw_data)
+        entries = [("location", DATA_NAME), ("offset", "0"), ("length", str(size))]
+        tensor.ClearField("raw_data")
+        tensor.data_location = TensorProto.EXTERNAL
+    for change, key, value in changes:
+        if change == "add":
+            entries.append((key, value))
+        elif change == "drop":
+            entries = [(k, v) for k, v in entries if k != key]
+        else:
+            entries = [(k, value if k == key else v) for k, v in entries]
+    del tensor.external_data[:]
+    for key, value in entries:
+        tensor.external_data.add(key=key, value=value)
+    # NOTE: not 0 or 19: hypothesis draws the ends of a range often
+    if other == 7:
+        tensor.data_location = 1 - tensor.data_location
+    elif other == 11:
+        tensor.raw_data = b"\0" * 64
+    elif other == 13:
+        tensor.ClearField("dims")
+        tensor.dims.extend(dims)
+    read_bytes(proto.SerializeToString(), {DATA_NAME: DATA[:cut] if other == 17 else DATA})
 
 
 # ------------------------------------------------------------------------------ laziness

@@ -122,7 +122,12 @@ def _remove_stale_parts(target: Path) -> None:
 
 @contextmanager
 def open_bounded(
-    path: str | os.PathLike[str], cap: int, error: Callable[[str], Exception], what: str = "file"
+    path: str | os.PathLike[str],
+    cap: int,
+    error: Callable[[str], Exception],
+    what: str = "file",
+    *,
+    follow_symlinks: bool = True,
 ) -> Iterator[tuple[IO[bytes], int]]:
     """Open ``path`` for reading if it is a regular file of at most ``cap`` bytes; yield
     (file, size). Every reader goes through here (or ``read_bounded``) before reading a byte.
@@ -131,10 +136,15 @@ def open_bounded(
     and so is a file larger than ``cap``, before anything is read: a reader never holds more
     than what a plain file of sane size can give it. ``OSError`` (missing file, no permission)
     escapes as it is. The message names the path, what was expected and what was found.
+    ``follow_symlinks=False`` opens with O_NOFOLLOW where the system has it: a link as the last
+    component is an OSError (ELOOP), for a caller that resolved and checked the path itself.
     """
     shown = os.fspath(path)
     # NOTE: O_NONBLOCK, so that opening a FIFO with no writer does not hang before fstat refuses it
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):

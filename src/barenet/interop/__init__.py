@@ -2,6 +2,7 @@
 
     model.to_onnx("digits.onnx")            onnx_export.py   (extra barenet[onnx])
     barenet.from_onnx("digits.onnx")        onnx_import.py   (extra barenet[onnx])
+      ... its tensors in digits.onnx.data   onnx_external.py (the files beside it, read bounded)
     barenet.from_sklearn(mlp)               sklearn_import.py (a fitted MLPClassifier/Regressor)
     barenet export MODEL --html page.html   html_export.py   (nothing but NumPy)
 

@@ -13,10 +13,15 @@ initializer (``keep_initializers_as_inputs``) or ``Constant`` nodes, float32 or 
 input. A barenet export's metadata brings back the loss, dropout, initializers, learning rate and
 training summary, when it describes the layers the graph holds.
 
+Tensors kept in a file beside the model (``external_data``: what the dynamo exporter writes by
+default, ``NAME.onnx.data``) are read from the model file's own directory only, each range
+checked against the tensor's declared size and the file before anything is allocated (see
+``onnx_external``).
+
 Reading never runs code: the file passes the bounded reader (regular file, at most MAX_BYTES),
 protobuf parses the bytes, and only the operators above, in the standard domain, are
-interpreted by this module. Local functions, other domains, external or sparse tensor data and
-tensors whose declared size differs from their bytes are refused before any array is made.
+interpreted by this module. Local functions, other domains, sparse tensors and tensors whose
+declared size differs from their bytes are refused before any array is made.
 Everything else is refused with ``ModelFileError`` naming the file, the first node that cannot
 be read and why. Needs the extra ``barenet[onnx]``.
 """
@@ -33,11 +38,13 @@ from .. import activations
 from .._files import read_bounded
 from ..saving import ModelFileError
 from . import onnx_metadata, require_onnx
+from .onnx_external import ExternalData
 
 if TYPE_CHECKING:
     from ..network import DeepNeuralNetwork
 
 MAX_BYTES = 256 * 2**20  # 64 million float32 parameters, far more than any dense network here
+MAX_EXTERNAL_BYTES = MAX_BYTES  # each external data file, and all the tensors read from them
 MIN_OPSET = 7  # Gemm's C broadcasts from 7; Softmax before 13 is the same on (batch, width)
 _FLOAT, _INT64, _DOUBLE = 1, 7, 11  # TensorProto.DataType values
 _DTYPES: dict[int, np.dtype[Any]] = {
@@ -64,12 +71,16 @@ _ATTRIBUTES: dict[str, set[str]] = {
 def from_onnx(path: str | os.PathLike[str]) -> DeepNeuralNetwork:
     """The network an ONNX file of dense layers computes (see the module docstring).
 
-    Raises ``ModelFileError`` for a file it cannot read that way; OSError when the file cannot be
-    opened at all. Shapes: the graph's input (batch, d) -> output (batch, k) as in the network.
+    Tensors kept in external data files (``NAME.onnx.data``) are read from the model file's own
+    directory. Raises ``ModelFileError`` for a file it cannot read that way (an external data file
+    missing or not a plain file beside it included); OSError when the model file cannot be opened
+    at all. Shapes: the graph's input (batch, d) -> output (batch, k) as in the network.
     """
     require_onnx()
     data = read_bounded(path, MAX_BYTES, ModelFileError, "ONNX model file")
-    return _Reader(os.fspath(path), _parse(os.fspath(path), data)).network()
+    shown = os.fspath(path)
+    with ExternalData(shown, MAX_EXTERNAL_BYTES, ModelFileError) as external:
+        return _Reader(shown, _parse(shown, data), external).network()
 
 
 def _parse(path: str, data: bytes) -> Any:
@@ -88,9 +99,10 @@ def _parse(path: str, data: bytes) -> Any:
 class _Reader:
     """One pass over one graph: constants first, then the chain of nodes from the input."""
 
-    def __init__(self, path: str, proto: Any) -> None:
+    def __init__(self, path: str, proto: Any, external: ExternalData) -> None:
         self.path = path
         self.proto = proto
+        self.external = external
         self.graph = proto.graph
         self.opset = self._opset()
         if len(proto.functions):
@@ -121,11 +133,10 @@ class _Reader:
     def array(self, t: Any, what: str) -> np.ndarray:
         """A TensorProto's values, its size checked against its bytes before anything is made."""
         where = f"{what} {list(t.dims)}"
-        if t.data_location == 1 or len(t.external_data):
+        if (t.data_location == 1) != bool(len(t.external_data)):
             self.refuse(
-                f"{where} keeps its values in another file, which barenet does not read: save "
-                "the model as one file (torch.onnx.export(..., external_data=False), or "
-                "onnx.save_model(onnx.load(path), new_path, save_as_external_data=False))"
+                f"{where}: data_location {t.data_location} with {len(t.external_data)} "
+                "external data entries; expected 1 (EXTERNAL) with entries, or 0 without"
             )
         if t.HasField("segment"):
             self.refuse(f"{where} is a segment of a tensor; only whole tensors are read")
@@ -135,6 +146,8 @@ class _Reader:
         if len(dims) > 2 or any(d < 0 for d in dims):
             self.refuse(f"{where}: expected a scalar, vector or matrix")
         dtype, n = _DTYPES[t.data_type], prod(dims)
+        if t.data_location == 1:
+            return self.external.read(t, dtype, where)
         if t.raw_data:
             if len(t.raw_data) != n * dtype.itemsize:
                 self.refuse(

@@ -233,7 +233,7 @@ def test_train_fetches_mnist_saying_so_when_it_is_missing(
         return found
 
     monkeypatch.setattr(datasets, "load_mnist", load_mnist)
-    monkeypatch.setattr(cli, "fetch_mnist_verbosely", lambda: calls.append("fetched"))
+    monkeypatch.setattr(cli.data, "fetch_mnist_verbosely", lambda: calls.append("fetched"))
     status, out, err = run(capsys, "train", "--layers", "784,8,10", "--epochs", 1,
                            "--out", tmp_path / "m.safetensors")  # fmt: skip
     assert status == 0, err

@@ -401,9 +401,9 @@ def small_png(width: int, height: int) -> bytes:
 
 
 def test_an_image_over_the_pixel_cap_is_refused_from_its_header(client, monkeypatch):
-    import barenet.web as web
+    import barenet.web.requests as web_requests
 
-    monkeypatch.setattr(web, "MAX_IMAGE_PIXELS", 100 * 100)
+    monkeypatch.setattr(web_requests, "MAX_IMAGE_PIXELS", 100 * 100)
     opened = []
 
     def counted(data: bytes) -> barenet.images.Digit:
@@ -436,10 +436,10 @@ class HeldDecodes:
 def test_excess_images_get_503_while_pixels_and_the_model_are_answered(model, monkeypatch):
     import threading
 
-    import barenet.web as web
+    import barenet.web.app as web_app
 
-    monkeypatch.setattr(web, "DECODE_SLOTS", 1)
-    monkeypatch.setattr(web, "DECODE_QUEUE", 0)
+    monkeypatch.setattr(web_app, "DECODE_SLOTS", 1)
+    monkeypatch.setattr(web_app, "DECODE_QUEUE", 0)
     held = HeldDecodes()
     monkeypatch.setattr(barenet.images, "read_digit", held)
     image = {"image": b64(canvas_png())}
@@ -503,9 +503,9 @@ def test_a_request_waiting_too_long_for_a_decode_gets_503():
 
 
 def test_too_many_requests_at_once_get_503_before_their_body_is_read(model, monkeypatch):
-    import barenet.web as web
+    import barenet.web.app as web_app
 
-    monkeypatch.setattr(web, "MAX_PENDING", 0)
+    monkeypatch.setattr(web_app, "MAX_PENDING", 0)
     with TestClient(create_app(model), base_url=BASE) as c:
         response = c.post("/api/predict", json={"pixels": seven().reshape(-1).tolist()})
         assert_error(response, 503, "busy with 0 requests")

@@ -1,0 +1,56 @@
+"""``barenet serve``, ``lab`` and ``export``: commands whose work lives in another package.
+
+Each is its arguments and one call: ``serve`` into ``barenet.web``, ``lab`` into
+``barenet.web.lab``, ``export`` into ``barenet.interop``. The web packages (and Starlette) are
+imported only when their command runs; ``barenet.interop``, whose ``cmd_export`` the parser names,
+when the parser is built (it imports no optional dependency).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .arguments import MODEL_HELP, port_number
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ..web import serve
+
+    serve(args.model, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    from ..web.lab import cmd_lab as lab
+
+    return lab(args)
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Adds ``serve``, ``lab`` and ``export`` to barenet's commands."""
+    serve = commands.add_parser("serve", help="a web page to draw digits for the model to read")
+    serve.add_argument("model", help=MODEL_HELP)
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on; 127.0.0.1 is this machine only",
+    )
+    serve.add_argument("--port", type=port_number, metavar="N", default=8000, help="the TCP port")
+    serve.set_defaults(func=cmd_serve)
+
+    lab = commands.add_parser("lab", help="a page to watch a network learn, step by step")
+    lab.add_argument("--host", default="127.0.0.1", help="default: this machine only")
+    lab.add_argument("--port", type=int, default=8001)
+    lab.set_defaults(func=cmd_lab)
+
+    from ..interop import cmd_export
+
+    export = commands.add_parser("export", help="the model as ONNX, or as a page that runs it")
+    export.add_argument("model", help=MODEL_HELP)
+    export.add_argument(
+        "--onnx", metavar="FILE", help="write an ONNX graph (barenet[onnx]; default: none)"
+    )
+    export.add_argument(
+        "--html", metavar="FILE", help="write a self-contained draw-a-digit page (default: none)"
+    )
+    export.set_defaults(func=cmd_export)

@@ -1,0 +1,107 @@
+"""What the draw-a-digit page and the lab share as web servers: Starlette, headers, Host checks.
+
+``_require_starlette`` raises the ImportError naming ``barenet[web]``; ``LocalHostOnly`` refuses a
+request whose Host header is not the loopback (DNS-rebinding protection) for a server bound to
+one of ``LOOPBACK_BINDS``; ``_error`` is every error response, ``{"error": "..."}``; ``listen``
+binds the port before anything is printed, or says in one line why it cannot. Left out: the
+routes and what they answer (``app``, ``lab``), and reading a request (``requests``).
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from typing import TYPE_CHECKING
+
+from .requests import clean_message
+
+if TYPE_CHECKING:
+    from starlette.responses import Response
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+LOOPBACK_BINDS = frozenset({"localhost", "127.0.0.1", "::1"})
+_HEADERS = {
+    # NOTE: no default-src 'self' policy: it would block the eval that browser-test tools
+    # (Playwright's wait_for_function) run in the page; the tests check no asset is external
+    "Content-Security-Policy": "frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _require_starlette() -> None:
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            f"the web page needs Starlette and uvicorn, which are not installed ({exc}); "
+            "install them with: pip install 'barenet[web]'"
+        ) from exc
+
+
+def _error(message: str, status: int, retry_after: int | None = None) -> Response:
+    from starlette.responses import JSONResponse
+
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return JSONResponse({"error": clean_message(message)}, status_code=status, headers=headers)
+
+
+class LocalHostOnly:
+    """ASGI middleware: refuse requests whose Host header is not this machine's own name.
+
+    A page on another site can make a browser send requests to 127.0.0.1 under a hostname that
+    the attacker re-points there (DNS rebinding); its Host header still names the attacker's host.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+            if not is_local_host(host):
+                response = _error(
+                    f"Host {host[:80]!r} refused: this server answers only to "
+                    "localhost, 127.0.0.1 or [::1]",
+                    421,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def is_local_host(host: str) -> bool:
+    """Whether a Host header names the loopback: localhost, 127.0.0.1 or [::1], any port."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        name, _, rest = host.partition("]")
+        name, port = name + "]", rest.removeprefix(":")
+        if rest and not rest.startswith(":"):
+            return False
+    else:
+        name, _, port = host.partition(":")
+    return name in LOCAL_HOSTS and (port == "" or port.isdigit())
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port, or an OSError in one line saying why not (port in use)."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"port must be a whole number in 0..65535; received {port!r}")
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        if err.errno == errno.EADDRINUSE:
+            raise OSError(
+                f"port {port} on {host} is already in use (by another server?); "
+                f"choose another with --port, e.g. --port {port + 1 if port < 65535 else 8000}"
+            ) from None
+        raise OSError(f"cannot listen on {host} port {port}: {err.strerror or err}") from None
+    except UnicodeError as err:  # NOTE: a host name that IDNA cannot encode
+        sock.close()
+        raise OSError(f"cannot listen on {host!r}: {err}") from None
+    return sock

@@ -170,7 +170,7 @@ PIXELS = [0.5] * 784
         (json.dumps({"pixels": [None] * 784}).encode(), "must be a number"),
         (json.dumps({"pixels": [*PIXELS[:-1], 1.5]}).encode(), r"\[783\].*\[0, 1\]"),
         (json.dumps({"pixels": [-0.1, *PIXELS[1:]]}).encode(), r"\[0\].*\[0, 1\]"),
-        (json.dumps({"pixels": [*PIXELS[:-1], 1e400]}).encode(), r"\[0, 1\]"),
+        (json.dumps({"pixels": [*PIXELS[:-1], 1e400]}).encode(), "Infinity"),  # dumps writes it
         (b'{"pixels": [NaN' + b", 0.5" * 783 + b"]}", "NaN"),
         (b'{"pixels": [Infinity' + b", 0.5" * 783 + b"]}", "Infinity"),
         (b'{"pixels": [-Infinity' + b", 0.5" * 783 + b"]}", "Infinity"),
@@ -337,13 +337,13 @@ def test_the_page_has_the_element_ids_and_loads_nothing_from_the_internet(client
     [
         (b"[" * 100_000, "nests 100000 levels deep; at most 16"),
         (b'{"pixels": ' + b"[" * 20 + b"0.5" + b"]" * 20 + b"}", "nests 21 levels"),
-        (b'{"pixels": [' + b"7" * 6000 + b"]}", "number of 6000 characters"),
-        (b'{"pixels": [0.' + b"5" * 100 + b"]}", "number of 102 characters"),
-        (b'{"pixels": [1], "pixels": [2]}', 'repeats the key "pixels"'),
-        (b'{"image": "", "image": "x"}', 'repeats the key "image"'),
+        (b'{"pixels": [' + b"7" * 6000 + b"]}", "6000-digit number; at most 40"),
+        (b'{"pixels": [0.' + b"5" * 100 + b"]}", "102-character number"),
+        (b'{"pixels": [1], "pixels": [2]}', "has the key 'pixels' twice"),
+        (b'{"image": "", "image": "x"}', "has the key 'image' twice"),
         (b'"\\"' * 300_000, "not valid JSON"),  # quadratic for a regular expression
         (b"\xef\xbb\xbf{}", "not valid JSON"),  # a byte-order mark
-        (b'{"pixels": [0.5]}\xc3', "byte 17 is not UTF-8"),
+        (b'{"pixels": [0.5]}\xc3', r"not UTF-8 text \(byte 17\)"),
         (json.dumps({f"k{i}": i for i in range(10_000)}).encode(), r"and 9995 more"),
     ],
 )
@@ -354,7 +354,8 @@ def test_bodies_beyond_the_json_limits_get_400(client, body, pattern):
 
 
 def test_brackets_inside_strings_do_not_count_as_nesting():
-    from barenet.web import _nesting, loads
+    from barenet._json import nesting_depth as _nesting
+    from barenet.web import loads
 
     value = {"a": "[" * 40 + '\\"{' + "]" * 3}  # 40 brackets and an escaped quote, in a string
     assert loads(json.dumps(value).encode()) == value
@@ -367,7 +368,7 @@ def test_the_nesting_count_equals_the_depth_of_any_json():
     hypothesis = pytest.importorskip("hypothesis")
     from hypothesis import strategies as st
 
-    from barenet.web import _nesting
+    from barenet._json import nesting_depth as _nesting
 
     text = st.text(alphabet='[]{}"\\,:ab\n\u00e9\U0001f600', max_size=8)
     values = st.recursive(

@@ -38,13 +38,20 @@ def nesting_depth(raw: bytes) -> int:
     outside = (np.cumsum(a == ord('"'), dtype=np.int32) & 1) == 0  # a closing quote is outside
     step = (outside & ((a == ord("[")) | (a == ord("{")))).astype(np.int8)
     step -= outside & ((a == ord("]")) | (a == ord("}")))
-    return int(np.cumsum(step, dtype=np.int32).max()) if a.size else 0
+    return max(int(np.cumsum(step, dtype=np.int32).max()), 0) if a.size else 0
 
 
-def loads_strict(text: str | bytes, error: Callable[[str], Exception], what: str) -> Any:
+def loads_strict(
+    text: str | bytes,
+    error: Callable[[str], Exception],
+    what: str,
+    *,
+    max_depth: int = MAX_DEPTH,
+) -> Any:
     """Parse JSON ``text`` (UTF-8 if bytes), refusing what barenet never writes; see the module.
 
-    ``what`` names the text in messages, e.g. "/tmp/m.safetensors: the header".
+    ``what`` names the text in messages, e.g. "/tmp/m.safetensors: the header"; ``max_depth``
+    is the deepest nesting read (a request body needs far less than a file).
     Raises ``error(message)`` for malformed or refused JSON; nothing else escapes.
     """
     raw = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
@@ -52,10 +59,10 @@ def loads_strict(text: str | bytes, error: Callable[[str], Exception], what: str
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as err:
-            raise error(f"{what} is not UTF-8 text (byte {err.start})") from None
+            raise error(f"{what} is not UTF-8 text (byte {err.start}), so not valid JSON") from None
     depth = nesting_depth(raw)
-    if depth > MAX_DEPTH:
-        raise error(f"{what} nests {depth} levels deep; at most {MAX_DEPTH} are read")
+    if depth > max_depth:
+        raise error(f"{what} nests {depth} levels deep; at most {max_depth} are read")
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -15,8 +15,8 @@ Limits, each answered with ``{"error": "..."}`` and a 4xx or 503 status (never 5
 the body):
 
 - a body over 1 MiB: 413 (by Content-Length, and while streaming a chunked body);
-- JSON: UTF-8 only, nested at most ``MAX_JSON_DEPTH`` deep, numbers of at most
-  ``MAX_NUMBER_CHARS`` characters, no duplicate keys, no NaN/Infinity: else 400;
+- JSON: UTF-8 only, nested at most ``MAX_JSON_DEPTH`` deep, numbers of at most 40
+  characters, no duplicate keys, no NaN/Infinity (``_json.loads_strict``): else 400;
 - an image over ``MAX_IMAGE_SIDE`` pixels on a side or ``MAX_IMAGE_PIXELS`` in all: 413, read
   from its header before anything is decoded; anything else malformed: 400;
 - at most ``DECODE_SLOTS`` images are decoded at once and ``DECODE_QUEUE`` more wait for a
@@ -73,10 +73,8 @@ from .requests import (  # noqa: F401
     MAX_IMAGE_SIDE,
     MAX_JSON_DEPTH,
     MAX_MESSAGE,
-    MAX_NUMBER_CHARS,
     SIDE,
     BadRequest,
-    _nesting,
     _read_body,
     clean_message,
     loads,

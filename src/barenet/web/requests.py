@@ -4,8 +4,8 @@ Everything here refuses with ``BadRequest`` (a ValueError carrying the HTTP stat
 or 503 from the decode slots) and a message saying what was received and what is allowed:
 
 - the body: at most ``MAX_BODY`` bytes, by Content-Length and while streaming a chunked body;
-- JSON: UTF-8 only, nested at most ``MAX_JSON_DEPTH`` deep, numbers of at most
-  ``MAX_NUMBER_CHARS`` characters, no duplicate keys, no NaN/Infinity;
+- JSON: ``_json.loads_strict`` (UTF-8 only, numbers of at most 40 characters, no duplicate keys,
+  no NaN/Infinity), nested at most ``MAX_JSON_DEPTH`` deep;
 - ``{"pixels": [784 numbers in 0..1]}``, used as it is, or ``{"image": "<base64 PNG>"}``: at most
   ``MAX_IMAGE_SIDE`` pixels on a side and ``MAX_IMAGE_PIXELS`` in all, read from its header
   before anything is decoded, then prepared by ``images.read_digit``.
@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._json import loads_strict
+
 if TYPE_CHECKING:
     from starlette.requests import Request
 
@@ -40,7 +42,6 @@ MAX_BODY = 2**20  # 1 MiB: a 280x280 canvas PNG is a few kilobytes
 MAX_IMAGE_SIDE = 4096
 MAX_IMAGE_PIXELS = 2**22  # 4.2 megapixels (2048x2048): about 170 MiB to prepare
 MAX_JSON_DEPTH = 16  # a request body is 2 deep: {"pixels": [...]}
-MAX_NUMBER_CHARS = 40  # a double needs at most 24 characters in JSON
 MAX_MESSAGE = 500  # characters of an error message
 SIDE = 28
 
@@ -55,76 +56,11 @@ class BadRequest(ValueError):
         self.retry_after = retry_after
 
 
-def _reject_constant(name: str) -> float:
-    raise BadRequest(f"{name} is not a number allowed in JSON; send finite numbers in [0, 1]")
-
-
-def _number(text: str) -> str:
-    if len(text) > MAX_NUMBER_CHARS:
-        raise BadRequest(
-            f"the body holds a number of {len(text)} characters ({text[:20]}...); "
-            f"at most {MAX_NUMBER_CHARS} are read"
-        )
-    return text
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object, refusing a key that appears twice (json.loads keeps the last one)."""
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise BadRequest(f"the body repeats the key {json.dumps(key)[:60]}; send each once")
-        obj[key] = value
-    return obj
-
-
-def _nesting(body: bytes) -> int:
-    """How deep the arrays and objects of a JSON text nest: brackets counted outside strings.
-
-    Linear time, vectorized (a regular expression for strings backtracks quadratically on
-    bodies like '"\\"\\"...'). A quote delimits a string unless an odd run of backslashes
-    precedes it; in the valid prefix that a parser reads, that is exact.
-    """
-    b = np.frombuffer(body, dtype=np.uint8)
-    quote = b == ord('"')
-    backslash = b == ord("\\")
-    if backslash.any():  # NOTE: base64 and numbers have none; escapes are rare
-        i = np.arange(len(b))
-        last_other = np.maximum.accumulate(np.where(backslash, -1, i))
-        run = np.concatenate([[0], i[:-1] - last_other[:-1]])  # backslashes just before
-        quote &= run % 2 == 0
-    outside = np.cumsum(quote) % 2 == 0
-    opens = outside & ((b == ord("[")) | (b == ord("{")))
-    closes = outside & ((b == ord("]")) | (b == ord("}")))
-    return int(np.cumsum(opens.astype(np.int64) - closes).max(initial=0))
-
-
 def loads(body: bytes) -> Any:
-    """The JSON value of a request body, within limits, or BadRequest (400) saying why not.
-
-    UTF-8 only; nested at most MAX_JSON_DEPTH deep (checked before parsing, so deep nesting
-    never reaches the recursive parser); numbers of at most MAX_NUMBER_CHARS characters (a
-    6,000-digit integer is refused, not parsed); no duplicate keys; no NaN or Infinity.
-    """
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise BadRequest(
-            f"the body is not valid JSON: byte {err.start} is not UTF-8 ({err.reason})"
-        ) from None
-    depth = _nesting(body)
-    if depth > MAX_JSON_DEPTH:
-        raise BadRequest(f"the body nests {depth} levels deep; at most {MAX_JSON_DEPTH} are read")
-    try:
-        return json.loads(
-            text,
-            parse_constant=_reject_constant,
-            parse_int=lambda t: int(_number(t)),
-            parse_float=lambda t: float(_number(t)),
-            object_pairs_hook=_object,
-        )
-    except json.JSONDecodeError as err:
-        raise BadRequest(f"the body is not valid JSON ({err})") from None
+    """The JSON value of a request body, within limits, or BadRequest (400) saying why not:
+    ``_json.loads_strict``, the parser of barenet's own files, nested at most MAX_JSON_DEPTH
+    deep (a request body is 2 deep)."""
+    return loads_strict(body, BadRequest, "the body", max_depth=MAX_JSON_DEPTH)
 
 
 def parse_body(body: bytes, decodes: Slots | None = None) -> Digit:

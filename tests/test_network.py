@@ -338,6 +338,16 @@ def test_nan_or_inf_in_x_or_y_names_the_row_and_column(bad):
         np.testing.assert_array_equal(model.params[key], value)
 
 
+def test_huge_finite_inputs_are_not_mistaken_for_infinite_ones():
+    # their sum overflows float32, which sends the finiteness check the long way round
+    X = np.full((4, 3), 3e38, dtype=np.float32)
+    model = DeepNeuralNetwork([Layer(3), Layer(2, "softmax")])
+    np.testing.assert_array_equal(model._check_X(X), X)
+    X[2, 1] = np.inf
+    with pytest.raises(ValueError, match="X holds inf at row 2, column 1"):
+        model._check_X(X)
+
+
 def test_unaligned_input_is_copied_to_an_aligned_array():
     raw = np.zeros(4 * 12 + 1, dtype=np.uint8)
     X = np.frombuffer(raw.data, dtype=np.float32, count=12, offset=1).reshape(3, 4)

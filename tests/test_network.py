@@ -49,6 +49,16 @@ def test_gradients_match_finite_differences(hidden, output, loss):
     assert result.ok, str(result)
 
 
+def test_gradients_of_wide_layers_match_finite_differences():
+    # more than 32 units: the bias gradients take the plain column sums, not ones @ dz
+    rng = np.random.default_rng(0)
+    model = DeepNeuralNetwork(
+        [Layer(3), Layer(40, "tanh"), Layer(36, "softmax")], seed=1, dtype=np.float64
+    )
+    X = rng.normal(size=(5, 3))
+    assert gradcheck(model, X, rng.integers(0, 36, size=5)).ok
+
+
 def test_the_posts_example_runs_exactly_as_written():
     rng = np.random.default_rng(0)
     X = rng.random((20, 784))

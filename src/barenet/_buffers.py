@@ -32,13 +32,6 @@ class Buffers:
             array = self._arrays[(name, shape)] = np.empty(shape, self.dtype)
         return array
 
-    def ones(self, n: int) -> Array:
-        """A vector of n ones (for column sums as ones @ dz)."""
-        array = self._arrays.get(("ones", (n,)))
-        if array is None:
-            array = self._arrays[("ones", (n,))] = np.ones(n, self.dtype)
-        return array
-
 
 def _buffer(buffers: Buffers | None, name: str, *shape: int) -> Array | None:
     """``buffers.get(name, *shape)``, or None (NumPy allocates a new array) without buffers."""

@@ -4,7 +4,11 @@
 - ``numpy``: the same math written straightforwardly in NumPy (new arrays everywhere, fancy
   indexing per batch): the reference barenet must beat by how it is written;
 - ``torch``: idiomatic PyTorch on the CPU (``nn.Sequential``, autograd, ``torch.optim``);
-- ``sklearn``: scikit-learn's ``MLPClassifier`` with its SGD or Adam solver.
+- ``sklearn``: scikit-learn's ``MLPClassifier`` with its SGD or Adam solver;
+- ``floor`` and ``torch-floor``: not systems but the matrix-product floor: the matrix products
+  that barenet's training step needs (``x @ W``, ``x.T @ dz`` and ``dz @ W.T``), on arrays of
+  the same shapes, and nothing else; through NumPy (OpenBLAS) and through PyTorch (its BLAS).
+  Their ratio is the BLAS libraries' difference at the workload's shapes.
 
 Every system: ReLU hidden layers, softmax + cross-entropy, He-normal weights and zero biases
 (scikit-learn uses its own Glorot-style init), float32 (scikit-learn keeps float32 input),
@@ -149,10 +153,76 @@ def train_sklearn(X, y, sizes, optimizer, lr, batch, epochs, seed) -> Predict:
     return clf.predict
 
 
-SYSTEMS: dict[str, Callable[..., Predict]] = {
+def _batch_sizes(n: int, batch: int | None) -> list[int]:
+    """The size of every batch of one epoch, in order."""
+    batch = batch or n
+    return [min(batch, n - start) for start in range(0, n, batch)]
+
+
+def floor_numpy(X, y, sizes, optimizer, lr, batch, epochs, seed) -> None:
+    """The matrix products of barenet's training step, and nothing else, in NumPy.
+
+    Per batch: z_l = x_l @ W_l and dW_l = x_l.T @ dz_l for every layer, da_{l-1} = dz_l @ W_l.T
+    for every layer but the first. Every output goes into a preallocated array (``out=``) that
+    is never read back (no values drift towards overflow or subnormals); the first layer's
+    input is rows of X, the other operands are random arrays of the right shapes.
+    """
+    rng = np.random.default_rng(seed)
+    Ws = [rng.normal(0, 0.1, (i, o)).astype(np.float32) for i, o in itertools.pairwise(sizes)]
+    dWs = [np.empty_like(W) for W in Ws]
+    arrays = {}
+    for m in set(_batch_sizes(len(X), batch)):
+        xs = [np.ascontiguousarray(X[:m])]
+        xs += [rng.random((m, h), dtype=np.float32) for h in sizes[1:-1]]
+        dzs = [rng.random((m, h), dtype=np.float32) - 0.5 for h in sizes[1:]]
+        arrays[m] = (xs, dzs, [np.empty_like(dz) for dz in dzs], [np.empty_like(x) for x in xs])
+    for _ in range(epochs):
+        for m in _batch_sizes(len(X), batch):
+            xs, dzs, zs, das = arrays[m]
+            for x, W, z in zip(xs, Ws, zs, strict=True):
+                np.matmul(x, W, out=z)
+            for l in range(len(Ws) - 1, -1, -1):
+                np.matmul(xs[l].T, dzs[l], out=dWs[l])
+                if l > 0:
+                    np.matmul(dzs[l], Ws[l].T, out=das[l])
+
+
+def floor_torch(X, y, sizes, optimizer, lr, batch, epochs, seed) -> None:
+    """``floor_numpy``'s products through PyTorch (``torch.matmul(..., out=)``, x.T @ dz)."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    Ws = [torch.randn(i, o, generator=gen) * 0.1 for i, o in itertools.pairwise(sizes)]
+    dWs = [torch.empty_like(W) for W in Ws]
+    arrays = {}
+    for m in set(_batch_sizes(len(X), batch)):
+        xs = [torch.from_numpy(X[:m]).contiguous()]
+        xs += [torch.rand(m, h, generator=gen) for h in sizes[1:-1]]
+        dzs = [torch.rand(m, h, generator=gen) - 0.5 for h in sizes[1:]]
+        arrays[m] = (
+            xs,
+            dzs,
+            [torch.empty_like(dz) for dz in dzs],
+            [torch.empty_like(x) for x in xs],
+        )
+    with torch.no_grad():
+        for _ in range(epochs):
+            for m in _batch_sizes(len(X), batch):
+                xs, dzs, zs, das = arrays[m]
+                for x, W, z in zip(xs, Ws, zs, strict=True):
+                    torch.matmul(x, W, out=z)
+                for l in range(len(Ws) - 1, -1, -1):
+                    torch.matmul(xs[l].T, dzs[l], out=dWs[l])
+                    if l > 0:
+                        torch.matmul(dzs[l], Ws[l].T, out=das[l])
+
+
+SYSTEMS: dict[str, Callable[..., Predict | None]] = {
+    "floor": floor_numpy,
     "barenet": train_barenet,
     "numpy": train_numpy,
     "torch": train_torch,
+    "torch-floor": floor_torch,
     "sklearn": train_sklearn,
 }
 

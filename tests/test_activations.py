@@ -54,6 +54,15 @@ def test_softmax_is_exact_for_huge_logits_and_ties(dtype):
     np.testing.assert_allclose(a.sum(axis=1), 1, rtol=1e-6)
 
 
+@pytest.mark.parametrize("k", [1, 10, 32, 33, 200])  # both sides of the short-row path
+def test_softmax_equals_the_textbook_formula_for_short_and_long_rows(k):
+    z = np.random.default_rng(k).normal(size=(300, k)) * 5
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(Softmax().activate(z), e / e.sum(axis=1, keepdims=True), rtol=1e-14)
+    z[7, k // 2] = 1e300  # the row max really is each row's own
+    assert Softmax().activate(z)[7, k // 2] == 1.0
+
+
 def test_softmax_derive_is_the_full_jacobian_product():
     # For one row, J = diag(a) - a a^T; the vector-Jacobian product is da @ J.
     z = np.array([[0.3, -1.2, 2.0]])

@@ -182,11 +182,13 @@ def test_batches_are_one_epoch_shuffled_by_the_runs_rng():
     X = np.arange(20, dtype=np.float32).reshape(10, 2)
     Y = np.eye(3, dtype=np.float32)[np.arange(10) % 3]
     run = TrainingRun(model, barenet.optimizers.SGD(0.1), np.random.default_rng(5), 1, 4, X, Y)
-    batches = list(run.batches())
-    assert [len(Xb) for Xb, _ in batches] == [4, 4, 2]
+    # NOTE: copied: a shuffled batch is gathered into an array the next batch overwrites
+    batches = [(Xb.copy(), Yb, yb) for Xb, Yb, yb in run.batches()]
+    assert [len(Xb) for Xb, _, _ in batches] == [4, 4, 2]
     order = np.random.default_rng(5).permutation(10)
-    np.testing.assert_array_equal(np.concatenate([Xb for Xb, _ in batches]), X[order])
-    np.testing.assert_array_equal(np.concatenate([Yb for _, Yb in batches]), Y[order])
+    np.testing.assert_array_equal(np.concatenate([Xb for Xb, _, _ in batches]), X[order])
+    np.testing.assert_array_equal(np.concatenate([Yb for _, Yb, _ in batches]), Y[order])
+    np.testing.assert_array_equal(np.concatenate([yb for _, _, yb in batches]), order % 3)
 
 
 def test_reset_then_the_same_updates_give_identical_losses(client):

@@ -69,6 +69,46 @@ def test_cross_entropy_from_extreme_logits(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_at_labels_equals_the_loss_from_the_logits(dtype):
+    rng = np.random.default_rng(0)
+    z = (rng.normal(size=(50, 7)) * 4).astype(dtype)
+    labels = rng.integers(0, 7, size=50)
+    # rows whose true class lies so far below the winner that a rounds to 0 (float32 below
+    # e**-87, float64 below e**-708): their loss must come from the logits
+    z[3, labels[3]] -= 1e4
+    z[7, labels[7]] -= 800
+    Y = np.eye(7, dtype=dtype)[labels]
+    loss = CrossEntropy()
+    with np.errstate(**RAISE):
+        a = Softmax().activate(z)
+        assert a[3, labels[3]] == 0
+        value = loss.at_labels(a, z, labels)
+        assert value == pytest.approx(
+            loss.from_logits(z, Y), rel=1e-6 if dtype == np.float32 else 1e-12
+        )
+        # without the far rows the values agree as closely, through the fast path alone
+        keep = np.ones(50, bool)
+        keep[[3, 7]] = False
+        fast = loss.at_labels(a[keep], z[keep], labels[keep])
+        assert fast == pytest.approx(loss.from_logits(z[keep], Y[keep]), rel=1e-6)
+    assert value > 1e4 / 50  # row 3 alone costs 1e4, averaged over 50
+
+
+def test_cross_entropy_at_labels_with_infinite_and_nan_logits():
+    z = np.array([[0.0, -np.inf, 1.0], [2.0, 0.0, 0.0]])
+    a = Softmax().activate(z)
+    loss = CrossEntropy()
+    # a -inf logit of a class that is not the target costs nothing: a finite loss
+    expected = (np.logaddexp(0, 1) - 0.0 + np.log(np.exp(2) + 2) - 2) / 2
+    assert loss.at_labels(a, z, np.array([0, 0])) == pytest.approx(expected, rel=1e-12)
+    # a -inf logit of the target class: an infinite loss
+    with np.errstate(divide="ignore", invalid="ignore"):
+        assert loss.at_labels(a, z, np.array([1, 0])) == np.inf
+        z[1, 1] = np.nan
+        assert np.isnan(loss.at_labels(Softmax().activate(z), z, np.array([0, 0])))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_binary_cross_entropy_from_extreme_logits(dtype):
     big = 1e36 if dtype == np.float32 else 1e300
     z = np.array([[1e4, -1e4, 0, big, -big]], dtype=dtype)

@@ -49,6 +49,16 @@ def test_gradients_match_finite_differences(hidden, output, loss):
     assert result.ok, str(result)
 
 
+def test_gradients_of_wide_layers_match_finite_differences():
+    # more than 32 units: the bias gradients take the plain column sums, not ones @ dz
+    rng = np.random.default_rng(0)
+    model = DeepNeuralNetwork(
+        [Layer(3), Layer(40, "tanh"), Layer(36, "softmax")], seed=1, dtype=np.float64
+    )
+    X = rng.normal(size=(5, 3))
+    assert gradcheck(model, X, rng.integers(0, 36, size=5)).ok
+
+
 def test_the_posts_example_runs_exactly_as_written():
     rng = np.random.default_rng(0)
     X = rng.random((20, 784))
@@ -336,6 +346,16 @@ def test_nan_or_inf_in_x_or_y_names_the_row_and_column(bad):
         model.loss(np.zeros((3, 4)), [0, 1, bad])
     for key, value in before.items():  # nothing was updated
         np.testing.assert_array_equal(model.params[key], value)
+
+
+def test_huge_finite_inputs_are_not_mistaken_for_infinite_ones():
+    # their sum overflows float32, which sends the finiteness check the long way round
+    X = np.full((4, 3), 3e38, dtype=np.float32)
+    model = DeepNeuralNetwork([Layer(3), Layer(2, "softmax")])
+    np.testing.assert_array_equal(model._check_X(X), X)
+    X[2, 1] = np.inf
+    with pytest.raises(ValueError, match="X holds inf at row 2, column 1"):
+        model._check_X(X)
 
 
 def test_unaligned_input_is_copied_to_an_aligned_array():

@@ -254,6 +254,110 @@ def test_step_allocates_nothing_after_the_first(make):
     assert [id(a) for a in opt._state["W"] + opt._scratch["W"]] == buffers
 
 
+# ---------------------------------------------------------------- subnormal numbers
+
+DECAYING = [
+    ("adam", {"learning_rate": 1e-3}),
+    ("adamw", {"learning_rate": 1e-3}),
+    ("sgd", {"learning_rate": 0.1, "momentum": 0.9}),
+    ("sgd", {"learning_rate": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("rmsprop", {"learning_rate": 1e-3}),
+    ("rmsprop", {"learning_rate": 1e-3, "momentum": 0.9}),
+]
+
+
+def subnormal_count(opt):
+    tiny = np.finfo(np.float32).tiny
+    state = opt.state_dict()
+    state.pop("iterations")
+    return sum(int(np.count_nonzero((s != 0) & (np.abs(s) < tiny))) for s in state.values())
+
+
+def border_pixel_run(opt, steps=1200):
+    """Float32 W (3, 4): column 0 gets a gradient at every step, the other entries only at
+    the first step and 0 ever after, like a pixel that is almost always blank. Their state
+    only decays (m *= 0.9 per step) and, unflushed, passes below the smallest normal float32
+    (1.2e-38) after about 700 steps. Returns the parameters and the most subnormal entries
+    the state held after any step."""
+    rng = np.random.default_rng(0)
+    params = {"W": np.ones((3, 4), np.float32), "b": np.zeros(4, np.float32)}
+    worst = 0
+    for t in range(steps):
+        grads = {"W": np.zeros((3, 4), np.float32), "b": np.zeros(4, np.float32)}
+        grads["W"][:, 0] = rng.normal(size=3)
+        if t == 0:
+            grads["W"][:] = grads["b"][:] = 1e-3
+        opt.step(params, grads)
+        worst = max(worst, subnormal_count(opt))
+    return params, worst
+
+
+@pytest.mark.parametrize(("name", "kw"), DECAYING, ids=[config_id(c) for c in DECAYING])
+def test_state_holds_no_subnormal_numbers_after_many_zero_gradients(name, kw, monkeypatch):
+    flushed = optimizers.get(name, **kw)
+    params, worst = border_pixel_run(flushed)
+    assert worst == 0
+    # the same run without the flush does hold subnormals (so this test can fail) and moves
+    # the parameters exactly as far: the flushed entries were too small to matter
+    plain = optimizers.get(name, **kw)
+    monkeypatch.setattr(plain, "_flush_subnormals", lambda: None)
+    plain_params, plain_worst = border_pixel_run(plain)
+    assert plain_worst > 0
+    for key in params:
+        np.testing.assert_array_equal(params[key], plain_params[key])
+    tiny = float(np.finfo(np.float32).tiny)
+    for key, value in plain.state_dict().items():
+        mine = flushed.state_dict()[key]
+        kept = mine != 0
+        np.testing.assert_array_equal(mine[kept], value[kept], err_msg=key)
+        assert (np.abs(value[~kept]) < 1000 * tiny).all(), key  # only tiny entries were zeroed
+
+
+def test_the_flush_interval_follows_the_fastest_decay():
+    # 0.9**65 = 1.05e-3: 65 steps shrink an entry 1000-fold; 0.999 needs 6904, capped at 1000
+    assert Adam()._flush_every == 65
+    assert Adam(beta1=0.0)._flush_every == 1000  # m = g: it does not decay at all
+    assert SGD(momentum=0.5)._flush_every == 9  # 0.5**9 = 1 / 512, 0.5**10 < 1e-3
+    assert RMSprop(rho=0.99)._flush_every == 687
+
+
+# ---------------------------------------------------------------- the learning rate folded in
+
+
+def test_plain_sgd_takes_gradients_with_the_learning_rate_applied():
+    params, folded = make_params(), make_params()
+    grads = grad_sequence(params, 3)
+    opt, opt_folded = SGD(CosineDecay(0.1, 3)), SGD(CosineDecay(0.1, 3))
+    for g in grads:
+        lr = opt_folded.foldable_learning_rate()
+        assert lr == opt.current_learning_rate
+        opt.step(params, copy(g))
+        opt_folded.step(folded, {k: lr * v for k, v in g.items()}, learning_rate_applied=True)
+    assert opt_folded.iterations == 3
+    for k in params:
+        np.testing.assert_allclose(folded[k], params[k], rtol=1e-15, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SGD(0.1, momentum=0.9),
+        lambda: SGD(0.1, weight_decay=0.1),
+        lambda: SGD(0.1, clip_norm=1.0),
+        lambda: Adam(),
+        lambda: RMSprop(),
+    ],
+    ids=["momentum", "weight-decay", "clip", "adam", "rmsprop"],
+)
+def test_only_plain_gradient_descent_can_fold_its_learning_rate(make):
+    opt = make()
+    params = make_params()
+    assert opt.foldable_learning_rate() is None
+    with pytest.raises(ValueError, match="learning rate applied"):
+        opt.step(params, grad_sequence(params, 1)[0], learning_rate_applied=True)
+    assert opt.iterations == 0
+
+
 # ---------------------------------------------------------------- convergence
 
 

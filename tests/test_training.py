@@ -342,15 +342,93 @@ def test_dropout_is_off_at_prediction_and_its_backward_pass_is_exact():
 
 
 def test_train_model_is_full_batch_gradient_descent():
+    # float64, so that the training step's order of operations (it folds the learning rate
+    # into the output delta) rounds far below the tolerance
     X, y = blobs(n=50)
-    a, b = mlp(learning_rate=0.05), mlp(learning_rate=0.05)
+    a, b = (mlp(learning_rate=0.05, dtype=np.float64) for _ in range(2))
     history = a.train_model(X, y, iterations=3)
     assert len(history.epoch) == 3
     for _ in range(3):
         for key, grad in b.gradients(X, y).items():
             b.params[key] -= 0.05 * grad
     for key in a.params:
-        np.testing.assert_allclose(a.params[key], b.params[key], rtol=1e-6)
+        np.testing.assert_allclose(a.params[key], b.params[key], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_training_steps_equal_the_plain_formulas(optimizer):
+    # fit's steps reuse buffers, fold plain SGD's learning rate into the output delta, read
+    # the loss at the labels and sum columns as ones @ dz: the same epochs written plainly,
+    # with model.gradients, must give the same weights and the same logs. 70 samples in
+    # batches of 16: four full batches and one of 6, so two sets of buffers take turns.
+    from barenet import optimizers
+
+    X, y = blobs(n=70)
+    model, plain = mlp(dtype=np.float64), mlp(dtype=np.float64)
+    history = model.fit(
+        X,
+        y,
+        epochs=2,
+        batch_size=16,
+        seed=3,
+        verbose=0,
+        optimizer=optimizers.get(optimizer, learning_rate=0.05),
+    )
+    reference = optimizers.get(optimizer, learning_rate=0.05)
+    rng = np.random.default_rng(3)
+    Xc, Yc = plain._check_XY(X, y)
+    for epoch in range(2):
+        order = rng.permutation(70)
+        loss_sum = hits = 0.0
+        for start in range(0, 70, 16):
+            idx = order[start : start + 16]
+            loss_sum += plain.loss(Xc[idx], Yc[idx]) * len(idx)
+            hits += np.count_nonzero(plain.predict(Xc[idx]) == y[idx])
+            reference.step(plain.params, plain.gradients(Xc[idx], Yc[idx]))
+        assert history.history["loss"][epoch] == pytest.approx(loss_sum / 70, rel=1e-12)
+        assert history.history["accuracy"][epoch] == hits / 70
+    for key in model.params:
+        np.testing.assert_allclose(model.params[key], plain.params[key], rtol=1e-12, atol=1e-14)
+
+
+def test_training_steps_with_dropout_equal_the_plain_formulas():
+    from barenet.optimizers import SGD
+
+    def net():
+        layers = [Layer(4, dropout=0.2), Layer(16, "relu", dropout=0.5), Layer(3, "softmax")]
+        return DeepNeuralNetwork(layers, seed=0, dtype=np.float64)
+
+    X, y = blobs(n=40)
+    model, plain = net(), net()
+    model.fit(X, y, epochs=3, batch_size=None, shuffle=False, optimizer=SGD(0.1), seed=4, verbose=0)
+    rng = np.random.default_rng(4)
+    Xc, Yc = plain._check_XY(X, y)
+    for _ in range(3):
+        a, cache = plain._forward(Xc, rng=rng)
+        grads = plain._backward(plain._output_delta(a, cache[-1].z, Yc), cache)
+        for key, grad in grads.items():
+            plain.params[key] -= 0.1 * grad
+    for key in model.params:
+        np.testing.assert_allclose(model.params[key], plain.params[key], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("out", ["softmax", "identity"])
+def test_what_a_training_step_hands_out_is_not_overwritten_by_the_next(out):
+    from barenet.optimizers import SGD
+    from barenet.training import TrainingRun
+
+    X, y = blobs(n=40)
+    model = mlp(out=out)
+    Xc, Yc = model._check_XY(X, y if out == "softmax" else np.eye(3)[y])
+    run = TrainingRun(model, SGD(0.1), np.random.default_rng(0), 1, 20, Xc, Yc)
+    _, a = run.train_step(Xc[:20], Yc[:20])
+    outputs, cache = model._forward(Xc[:20])  # outside training: new arrays
+    kept = [a.copy(), outputs.copy()] + [s.z.copy() for s in cache] + [s.a.copy() for s in cache]
+    run.train_step(Xc[20:], Yc[20:])
+    run.train_step(Xc[:20], Yc[:20])
+    now = [a, outputs] + [s.z for s in cache] + [s.a for s in cache]
+    for before, after in zip(kept, now, strict=True):
+        np.testing.assert_array_equal(after, before)
 
 
 def test_a_corrupt_checkpoint_is_refused_with_its_name(tmp_path):

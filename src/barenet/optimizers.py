@@ -17,6 +17,14 @@ NOTE: this is the training hot path. The updates use in-place ufuncs with ``out=
 scratch buffer per parameter, allocated on its first step, so a step allocates no arrays after
 the first. Hyperparameters and learning rates are Python floats, which NumPy treats as weak
 scalars, so float32 parameters and state stay float32.
+
+NOTE: no subnormal numbers in the state. An entry whose gradient stays 0 (a pixel that is
+almost always blank) only decays, ``m *= beta1`` step after step, until it falls below the
+smallest normal number of its dtype, where every multiplication is many times slower on x86.
+So every few steps (``_flush_every``: as many as it takes the fastest-decaying state to shrink
+1000-fold, 65 for beta1 = 0.9) each state entry smaller than the smallest normal number times
+1000 (at most) is set to 0: none can turn subnormal before the next flush, and such an entry is
+far too small to move a parameter. The flush costs about one pass over the state per 20 steps.
 """
 
 from __future__ import annotations
@@ -56,7 +64,8 @@ def clip_by_global_norm(grads: dict[str, Array], max_norm: float) -> float:
 
 
 class Optimizer:
-    """Base class: subclass it, list the state arrays in ``_state_names`` and write ``_update``.
+    """Base class: subclass it, list the state arrays in ``_state_names`` (and what each decays
+    by at a zero gradient in ``_state_decays``) and write ``_update``.
 
     Parameters
     ----------
@@ -89,6 +98,8 @@ class Optimizer:
         self.iterations = 0
         #: names of the per-parameter state arrays, saved by state_dict as "<name>/<key>"
         self._state_names: tuple[str, ...] = ()
+        #: what each state array is multiplied by at a step whose gradient is 0 (its decay)
+        self._state_decays: tuple[float, ...] = ()
         #: how many scratch buffers (not saved) the update rule needs per parameter
         self._n_scratch = 1
         # key -> state arrays in _state_names order; key -> scratch buffers
@@ -97,20 +108,69 @@ class Optimizer:
 
     # ------------------------------------------------------------------ the update
 
-    def step(self, params: dict[str, Array], grads: dict[str, Array]) -> None:
+    def step(
+        self,
+        params: dict[str, Array],
+        grads: dict[str, Array],
+        learning_rate_applied: bool = False,
+    ) -> None:
         """One update of every parameter in ``params``, in place, from ``grads``.
 
-        When ``clip_norm`` is set, ``grads`` is scaled in place first.
+        When ``clip_norm`` is set, ``grads`` is scaled in place first. ``learning_rate_applied``
+        says that ``grads`` are already the gradients times ``foldable_learning_rate()``, so
+        the update is ``p -= grads[key]``; only an optimizer with a foldable rate takes them.
 
         Shapes: grads[key] has the shape of params[key], for every key.
         """
         self._check_grads(params, grads)
+        if learning_rate_applied:
+            if self.foldable_learning_rate() is None:
+                raise ValueError(
+                    f"{self!r} cannot take gradients with the learning rate applied: its "
+                    "update is not p -= learning_rate * g (see foldable_learning_rate)"
+                )
+            for key, p in params.items():
+                p -= grads[key]
+            self.iterations += 1
+            return
         if self.clip_norm is not None:
             clip_by_global_norm(grads, self.clip_norm)
         lr = self.learning_rate(self.iterations)
         for key, p in params.items():
             self._update(key, p, grads[key], lr)
         self.iterations += 1
+        if self._state_decays and self.iterations % self._flush_every == 0:
+            self._flush_subnormals()
+
+    def foldable_learning_rate(self) -> float | None:
+        """The learning rate of the next step when that step is exactly ``p -= lr * g`` for
+        every parameter (plain gradient descent), else None.
+
+        A caller that can multiply the gradients by lr more cheaply than the update can (a
+        network scales its small output delta: every gradient is linear in it) then passes
+        ``step(params, grads, learning_rate_applied=True)``.
+        """
+        return None
+
+    @property
+    def _flush_every(self) -> int:
+        """Steps between two flushes of tiny state entries (see the module docstring)."""
+        return min(_steps_to_shrink_1000_fold(d) for d in self._state_decays)
+
+    def _flush_subnormals(self) -> None:
+        """Set to 0 each state entry too small to stay normal until the next flush:
+        |s| < tiny / decay**_flush_every, where tiny is the dtype's smallest normal number."""
+        every = self._flush_every
+        for key, arrays in self._state.items():
+            scratch = self._scratch.get(key)
+            if scratch is None:
+                continue
+            tmp = scratch[0]
+            for s, decay in zip(arrays, self._state_decays, strict=True):
+                threshold = float(np.finfo(s.dtype).tiny) / (decay**every if decay else 1.0)
+                np.abs(s, out=tmp)
+                np.greater_equal(tmp, threshold, out=tmp)  # 1.0 where s stays, 0.0 where not
+                s *= tmp
 
     def _update(self, key: str, p: Array, g: Array, lr: float) -> None:
         """Update p in place from its gradient g with learning rate lr."""
@@ -276,6 +336,12 @@ class SGD(Optimizer):
             raise ValueError("SGD nesterov=True needs a momentum > 0; received momentum=0")
         self.nesterov = nesterov
         self._state_names = ("velocity",) if self.momentum else ()
+        self._state_decays = (self.momentum,) if self.momentum else ()
+
+    def foldable_learning_rate(self) -> float | None:
+        if self.momentum or self.weight_decay or self.clip_norm is not None:
+            return None
+        return self.learning_rate(self.iterations)
 
     def _update(self, key: str, p: Array, g: Array, lr: float) -> None:
         state, (tmp,) = self._buffers(key, p)
@@ -334,6 +400,7 @@ class Adam(Optimizer):
         self.beta2 = _check_number(owner, "beta2", beta2, "in [0, 1)", _unit)
         self.eps = _check_number(owner, "eps", eps, "> 0", lambda x: x > 0)
         self._state_names = ("m", "v")
+        self._state_decays = (self.beta1, self.beta2)
 
     def _update(self, key: str, p: Array, g: Array, lr: float) -> None:
         (m, v), (tmp,) = self._buffers(key, p)
@@ -350,11 +417,14 @@ class Adam(Optimizer):
         np.multiply(g, g, out=tmp)
         tmp *= 1.0 - b2
         v += tmp
-        np.divide(v, correction2, out=tmp)  # p -= lr * m_hat / (sqrt(v_hat) + eps)
-        np.sqrt(tmp, out=tmp)
-        tmp += self.eps
+        # p -= lr * m_hat / (sqrt(v_hat) + eps), computed as Kingma & Ba's section 2 suggests:
+        # p -= lr * sqrt(c2) / c1 * m / (sqrt(v) + eps * sqrt(c2)), with c = 1 - beta**t:
+        # the same value, and no pass to form v_hat
+        root_c2 = math.sqrt(correction2)
+        np.sqrt(v, out=tmp)
+        tmp += self.eps * root_c2
         np.divide(m, tmp, out=tmp)
-        tmp *= lr / correction1
+        tmp *= lr * root_c2 / correction1
         p -= tmp
 
     def get_config(self) -> dict[str, Any]:
@@ -413,6 +483,7 @@ class RMSprop(Optimizer):
         self.eps = _check_number("RMSprop", "eps", eps, "> 0", lambda x: x > 0)
         self.momentum = _check_number("RMSprop", "momentum", momentum, "in [0, 1)", _unit)
         self._state_names = ("s", "velocity") if self.momentum else ("s",)
+        self._state_decays = (self.rho, self.momentum) if self.momentum else (self.rho,)
         # the decayed gradient needs a buffer of its own: it is used after g**2 is formed
         self._n_scratch = 2 if self.weight_decay else 1
 
@@ -483,6 +554,14 @@ def get(identifier: str | Optimizer | dict[str, Any], **overrides: Any) -> Optim
             "or the class name), a dict {'name': ..., **config} or an Optimizer instance"
         )
     return cls(**{**config, **overrides})
+
+
+def _steps_to_shrink_1000_fold(decay: float) -> int:
+    """How many multiplications by ``decay`` it takes to shrink a number 1000-fold, from 1
+    to 1000 (a state that does not decay, decay 0, is flushed every 1000 steps)."""
+    if decay <= 0.0:
+        return 1000
+    return max(1, min(1000, int(math.log(1e-3) / math.log(decay))))
 
 
 def _nonneg(x: float) -> bool:

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import optimizers
+from ._buffers import Buffers
 from .activations import Array
 from .callbacks import Callback, History, ModelCheckpoint, progress_callbacks
 from .checkpoints import CheckpointError, load_checkpoint, save_checkpoint
@@ -49,11 +50,13 @@ def metric_name(model: DeepNeuralNetwork) -> str:
     return "r2" if model.task == "regression" else "accuracy"
 
 
-def _hits(model: DeepNeuralNetwork, a: Array, Y: Array) -> float:
+def _hits(model: DeepNeuralNetwork, a: Array, Y: Array, labels: Array | None = None) -> float:
     """The metric's numerator for one batch: right rows for classifiers (every label right,
-    for multilabel), the sum of squared residuals for regression."""
+    for multilabel), the sum of squared residuals for regression. ``labels``, when given, is
+    Y.argmax(axis=1), computed once per fit."""
     if model.task == "multiclass":
-        return float(np.count_nonzero(a.argmax(axis=1) == Y.argmax(axis=1)))
+        labels = Y.argmax(axis=1) if labels is None else labels
+        return float(np.count_nonzero(a.argmax(axis=1) == labels))
     if model.task == "regression":
         return float(np.square(Y - a).sum())
     return float(np.count_nonzero(((a >= 0.5) == (Y >= 0.5)).all(axis=1)))
@@ -67,6 +70,22 @@ def _metric(model: DeepNeuralNetwork, hits: float, n: int, ss_tot: float) -> flo
 
 def _total_sum_of_squares(Y: Array) -> float:
     return float(np.square(Y - Y.mean(axis=0)).sum())
+
+
+def _class_labels(model: DeepNeuralNetwork, Y: Array) -> Array | None:
+    """For a softmax network whose every target row is one-hot, each row's class
+    Y.argmax(axis=1) as integers; None otherwise (other tasks, soft targets).
+
+    Kept once per fit, so that a batch's running accuracy needs no argmax of the target rows
+    and its loss is read at the labels (``CrossEntropy.at_labels``).
+    """
+    if model.task != "multiclass":
+        return None
+    labels = Y.argmax(axis=1)
+    # NOTE: with targets in [0, 1], n nonzero entries and a 1 at each row's argmax leave
+    # exactly one 1 per row
+    one_hot = np.count_nonzero(Y) == len(Y) and bool((Y[np.arange(len(Y)), labels] == 1).all())
+    return labels if one_hot else None
 
 
 def evaluate(model: DeepNeuralNetwork, X: Array, Y: Array, batch_size: int = 4096) -> Logs:
@@ -100,6 +119,13 @@ class TrainingRun:
     #: a batch loss above this (or NaN) is divergence; set after the first batch by loss_limit
     max_loss: float | None = None
     clip_norm: float | None = None  # fit's clip_norm: the gradients' global norm, at most
+    # per fit, not saved: the batches' reused arrays, and the one-hot targets' classes
+    _buffers: Buffers = field(init=False, repr=False)
+    _labels: Array | None = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._buffers = Buffers(self.model.dtype)
+        self._labels = _class_labels(self.model, self.Y)
 
     @property
     def batches_per_epoch(self) -> int:
@@ -114,15 +140,15 @@ class TrainingRun:
             cb.on_epoch_begin(epoch)
         snapshot = {k: v.copy() for k, v in model.params.items()}
         loss_sum = hits = 0.0
-        for batch, (Xb, Yb) in enumerate(self.batches()):
+        for batch, (Xb, Yb, yb) in enumerate(self.batches()):
             start = batch * size
-            loss, a = self.train_step(Xb, Yb)
+            loss, a = self.train_step(Xb, Yb, yb)
             if self.max_loss is None:
                 self.max_loss = self.loss_limit(loss)
             if not math.isfinite(loss) or loss > self.max_loss:
                 self._diverged(snapshot, epoch, batch, loss)
             loss_sum += loss * len(Xb)
-            hits += _hits(model, a, Yb)
+            hits += _hits(model, a, Yb, yb)
             if self.callbacks:  # NOTE: no running logs to build when nobody listens
                 seen = min(start + size, n)
                 running = {
@@ -142,36 +168,59 @@ class TrainingRun:
             cb.on_epoch_end(epoch, logs)
         return logs
 
-    def batches(self) -> Iterator[tuple[Array, Array]]:
+    def batches(self) -> Iterator[tuple[Array, Array, Array | None]]:
         """One epoch's mini-batches, in the order ``train_epoch`` trains on them: the rows
         shuffled by the run's rng (when ``shuffle``), cut every ``batch_size`` rows (the last
         batch may be smaller), each augmented (when ``augment``) just before it is yielded.
+        With each batch come its classes as integers when the targets are one-hot rows (for
+        ``train_step`` and the running accuracy), else None.
 
-        Shapes: -> (Xb (b, d), Yb (b, k)) per batch, b <= batch_size
+        A shuffled batch is gathered into an array that the next batch overwrites.
+        Shapes: -> (Xb (b, d), Yb (b, k), yb (b,) or None) per batch, b <= batch_size
         """
-        X, Y, n, size = self.X, self.Y, len(self.X), self.batch_size
+        X, Y, labels, n, size = self.X, self.Y, self._labels, len(self.X), self.batch_size
         order = self.rng.permutation(n) if self.shuffle else None
+        yb = None
         for start in range(0, n, size):
             if order is None:
                 Xb, Yb = X[start : start + size], Y[start : start + size]
+                if labels is not None:
+                    yb = labels[start : start + size]
             else:
                 idx = order[start : start + size]
-                Xb, Yb = X.take(idx, axis=0), Y.take(idx, axis=0)
+                # NOTE: mode="clip" (idx is always in range): "raise" copies through a buffer
+                out = self._buffers.get("X", len(idx), X.shape[1])
+                Xb, Yb = X.take(idx, axis=0, out=out, mode="clip"), Y.take(idx, axis=0)
+                if labels is not None:
+                    yb = labels.take(idx)
             if self.augment is not None:
                 Xb = self.augment(Xb, self.rng)
-            yield Xb, Yb
+            yield Xb, Yb, yb
 
-    def train_step(self, X: Array, Y: Array) -> tuple[float, Array]:
-        """One update on a batch; returns the batch's loss (before the update) and outputs."""
-        model = self.model
-        a, cache = model._forward(X, rng=self.rng if model._has_dropout else None)
-        loss = model._loss_value(a, cache[-1].z, Y)
+    def train_step(self, X: Array, Y: Array, labels: Array | None = None) -> tuple[float, Array]:
+        """One update on a batch; returns the batch's loss (before the update) and outputs.
+
+        ``labels``: when Y's rows are one-hot, their classes as integers (the loss is then read
+        at the labels, more cheaply). The step's intermediate arrays (the forward cache, the
+        deltas, the gradients) live in buffers that the next step overwrites; the returned
+        outputs are a new array.
+        """
+        model, optimizer = self.model, self.optimizer
+        rng = self.rng if model._has_dropout else None
+        a, cache = model._forward(X, rng=rng, buffers=self._buffers)
+        loss = model._loss_value(a, cache[-1].z, Y, labels)
         if not math.isfinite(loss):
             return loss, a  # the caller raises; no update with a non-finite loss
-        grads = model._backward(model._output_delta(a, cache[-1].z, Y), cache)
+        dz = model._output_delta(a, cache[-1].z, Y)
+        # NOTE: plain gradient descent is p -= lr * g, and every gradient is linear in dz:
+        # scaling the small delta by lr spares a pass over every large gradient
+        lr = None if self.clip_norm is not None else optimizer.foldable_learning_rate()
+        if lr is not None:
+            dz *= lr
+        grads = model._backward(dz, cache, buffers=self._buffers)
         if self.clip_norm is not None:
             optimizers.clip_by_global_norm(grads, self.clip_norm)
-        self.optimizer.step(model.params, grads)
+        optimizer.step(model.params, grads, learning_rate_applied=lr is not None)
         return loss, a
 
     def loss_limit(self, first_loss: float) -> float:

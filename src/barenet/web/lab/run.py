@@ -50,7 +50,7 @@ MAX_POINTS = 400  # points per curve: past that, every other one is dropped
 # ------------------------------------------------------------------------------------- the run
 
 
-def endless_batches(run: TrainingRun) -> Iterator[tuple[Array, Array]]:
+def endless_batches(run: TrainingRun) -> Iterator[tuple[Array, Array, Array | None]]:
     """fit's mini-batches, epoch after epoch: each epoch ``run.batches()`` shuffles anew."""
     while True:
         yield from run.batches()
@@ -167,9 +167,9 @@ class LabRun:
                     deadline is not None and time.monotonic() > deadline
                 ):
                     break
-                Xb, Yb = next(self._batches)
+                Xb, Yb, yb = next(self._batches)
                 try:
-                    loss, a = self.run.train_step(Xb, Yb)
+                    loss, a = self.run.train_step(Xb, Yb, yb)
                 except TrainingDivergedError:
                     loss = math.nan
                 if not math.isfinite(loss):
@@ -180,7 +180,7 @@ class LabRun:
                 self.batch_loss = loss
                 running = self._running
                 running[0] += loss * len(Yb)
-                running[1] += _hits(self.model, a, Yb)
+                running[1] += _hits(self.model, a, Yb, yb)
                 running[2] += len(Yb)
                 if self.steps % self.curve.every == 0:
                     self.curve.add(self.steps, self._point())

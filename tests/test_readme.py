@@ -30,7 +30,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-N_TRAIN, N_TEST = 2000, 500
+N_TRAIN, N_TEST = 1000, 300
 NO_TEST = "<!-- no-test -->"
 # One BLAS thread unless the environment says otherwise: the sliced trainings' small products
 # gain nothing from more, and on a busy machine spinning BLAS threads made the run 7x slower

@@ -355,6 +355,39 @@ def test_train_model_is_full_batch_gradient_descent():
         np.testing.assert_allclose(a.params[key], b.params[key], rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize(
+    ("optimizer", "out", "clip_norm"),
+    [("sgd", "softmax", None), ("adam", "softmax", None), ("sgd", "sigmoid", 0.5),
+     ("sgd", "identity", None)],
+)  # fmt: skip
+def test_a_large_batch_in_row_blocks_is_the_same_step(monkeypatch, optimizer, out, clip_norm):
+    # 50 rows in blocks of 16 (ROW_BLOCK patched down from 2048): 16 + 16 + 16 + 2, each
+    # block's gradient weighted by n_b / n, summed, then one step: the one-pass step's weights
+    import barenet.training as training
+    from barenet import optimizers
+
+    X, y = blobs(n=50)
+    Y = np.eye(3)[y] if out != "identity" else np.random.default_rng(1).normal(size=(50, 3))
+    blocked, whole = mlp(out=out, dtype=np.float64), mlp(out=out, dtype=np.float64)
+    monkeypatch.setattr(training, "ROW_BLOCK", 16)
+    history = blocked.fit(X, Y, epochs=3, batch_size=None, optimizer=optimizer,
+                          clip_norm=clip_norm, verbose=0)  # fmt: skip
+    opt = optimizers.get(optimizer)
+    for _ in range(3):
+        grads = whole.gradients(X, Y)
+        if clip_norm is not None:
+            optimizers.clip_by_global_norm(grads, clip_norm)
+        opt.step(whole.params, grads)
+    for key in whole.params:
+        np.testing.assert_allclose(blocked.params[key], whole.params[key], rtol=1e-11, atol=1e-14)
+    # the logged loss is the whole batch's loss before each step: the last one, recomputed
+    monkeypatch.setattr(training, "ROW_BLOCK", 2048)
+    before = mlp(out=out, dtype=np.float64)
+    before.fit(X, Y, epochs=2, batch_size=None, optimizer=optimizer, clip_norm=clip_norm,
+               verbose=0)  # fmt: skip
+    assert history.history["loss"][-1] == pytest.approx(before.loss(X, Y), rel=1e-12)
+
+
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_training_steps_equal_the_plain_formulas(optimizer):
     # fit's steps reuse buffers, fold plain SGD's learning rate into the output delta, read

@@ -355,6 +355,25 @@ def test_train_model_is_full_batch_gradient_descent():
         np.testing.assert_allclose(a.params[key], b.params[key], rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_a_learning_rate_decayed_to_zero_moves_nothing(batch_size):
+    # CosineDecay(0.1, decay_steps=1): 0.1 for the first update, exactly 0 after it. Plain SGD
+    # folds its rate into the output delta: a rate of 0 must scale it by 0, not leave it as is
+    from barenet.optimizers import SGD
+    from barenet.schedules import CosineDecay
+
+    X, y = blobs(n=50)
+    once, thrice = mlp(dtype=np.float64), mlp(dtype=np.float64)
+    kw = {"batch_size": batch_size, "shuffle": False, "verbose": 0}
+    once.fit(X, y, epochs=1, optimizer=SGD(CosineDecay(0.1, decay_steps=1)), **kw)
+    thrice.fit(X, y, epochs=3, optimizer=SGD(CosineDecay(0.1, decay_steps=1)), **kw)
+    if batch_size is not None:  # the first epoch's later batches already had rate 0
+        once = mlp(dtype=np.float64)
+        once.fit(X[:16], y[:16], epochs=1, optimizer=SGD(0.1), **kw)
+    for key in once.params:
+        np.testing.assert_array_equal(thrice.params[key], once.params[key])
+
+
 @pytest.mark.parametrize(
     ("optimizer", "out", "clip_norm"),
     [("sgd", "softmax", None), ("adam", "softmax", None), ("sgd", "sigmoid", 0.5),

@@ -7,7 +7,10 @@ the state never lives on the network and ``state_dict`` saves it as ``"m/W1"``, 
 
 Every step runs in four stages: clip the gradients (when ``clip_norm`` is set), read the
 learning rate from the schedule at ``iterations``, apply the update rule to each parameter,
-count the update.
+count the update. Plain gradient descent can skip the first three: its update is
+``p -= lr * g``, so a caller that already multiplied the gradients by the rate
+(``foldable_learning_rate``; the training step scales its small output delta) passes
+``step(..., learning_rate_applied=True)`` and the step only subtracts.
 
 Weight decay acts on weight matrices only (arrays with ndim >= 2, the ``W`` keys), never on
 biases: shrinking a bias towards 0 does not regularize anything. SGD and RMSprop add it to the
@@ -24,7 +27,8 @@ smallest normal number of its dtype, where every multiplication is many times sl
 So every few steps (``_flush_every``: as many as it takes the fastest-decaying state to shrink
 1000-fold, 65 for beta1 = 0.9) each state entry smaller than the smallest normal number times
 1000 (at most) is set to 0: none can turn subnormal before the next flush, and such an entry is
-far too small to move a parameter. The flush costs about one pass over the state per 20 steps.
+far too small to move a parameter. The flush costs one pass over the state every
+``_flush_every`` steps (65 for Adam's defaults).
 """
 
 from __future__ import annotations

@@ -173,8 +173,9 @@ class TrainingRun:
 
     def batches(self) -> Iterator[tuple[Array, Array, Array | None]]:
         """One epoch's mini-batches, in the order ``train_epoch`` trains on them: the rows
-        shuffled by the run's rng (when ``shuffle``), cut every ``batch_size`` rows (the last
-        batch may be smaller), each augmented (when ``augment``) just before it is yielded.
+        shuffled by the run's rng (when ``shuffle``, and there is more than one batch), cut
+        every ``batch_size`` rows (the last batch may be smaller), each augmented (when
+        ``augment``) just before it is yielded.
         With each batch come its classes as integers when the targets are one-hot rows (for
         ``train_step`` and the running accuracy), else None.
 
@@ -182,7 +183,8 @@ class TrainingRun:
         Shapes: -> (Xb (b, d), Yb (b, k), yb (b,) or None) per batch, b <= batch_size
         """
         X, Y, labels, n, size = self.X, self.Y, self._labels, len(self.X), self.batch_size
-        order = self.rng.permutation(n) if self.shuffle else None
+        # NOTE: one batch of all the rows: shuffling would only copy X
+        order = self.rng.permutation(n) if self.shuffle and size < n else None
         yb = None
         for start in range(0, n, size):
             if order is None:
@@ -214,7 +216,8 @@ class TrainingRun:
         in block b, L = sum_b (n_b / n) * L_b and dL/dp = sum_b (n_b / n) * dL_b/dp: the same
         update, to float rounding. Each block's x is still in the CPU's cache when its
         backward pass reads it again, which makes a full-batch MNIST step about a quarter
-        faster than one pass over all 60,000 rows.
+        faster than one pass over all 60,000 rows. When a block's loss is not finite, the step
+        makes no update and returns at once, with the outputs of the blocks so far.
         """
         model, optimizer = self.model, self.optimizer
         n = len(X)
@@ -227,7 +230,10 @@ class TrainingRun:
             rows = slice(start, start + block)
             share = min(block, n - start) / n  # n_b / n
             loss_b, a, block_grads = self._block_gradients(
-                X[rows], Y[rows], None if labels is None else labels[rows], share * (lr or 1.0)
+                X[rows],
+                Y[rows],
+                None if labels is None else labels[rows],
+                share if lr is None else share * lr,
             )
             loss += share * loss_b
             outputs.append(a)

@@ -115,12 +115,13 @@ def load_mnist(
         if altered:
             raise DataError(
                 f"{altered[0]} download=False, so it is not fetched again: delete it, or run "
-                "`python -m barenet.datasets fetch`"
+                "`barenet data fetch` (or `python -m barenet.datasets fetch`)"
             )
         tried.append(_not_found(cache))
         raise DataError(
             f"MNIST not found and download=False: {' '.join(tried)} "
-            "Run `python -m barenet.datasets fetch` or set $BARENET_DATA to a directory holding it."
+            "Run `barenet data fetch` (or `python -m barenet.datasets fetch`), or set "
+            "$BARENET_DATA to a directory holding it."
         )
     cache = fetch.fetch_mnist()  # warns about the altered files it fetches again
     return _load_idx([cache / name for name in MNIST_FILES])

@@ -8,6 +8,7 @@ BARENET_REQUIRE_BROWSER=1 (CI).
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _browser import CHROMIUM_ARGS, ensure_chromium, free_port, unavailable
+from _browser import free_port
 
 pytest.importorskip("starlette")
 
@@ -26,7 +27,8 @@ SCREENSHOT = "/tmp/barenet-lab.png"  # a copy for people to look at; the test's 
 TIMEOUT_MS = 15_000
 READY = "() => !document.getElementById('train').disabled && snapshot !== null"
 
-# Every 8th pixel of the canvas, each way, as RGB. Shapes: -> {rows, cols, rgb: (rows * cols * 3,)}
+# Every 8th pixel of the canvas, each way, as RGB. Shapes: -> {rows, cols, rgb: (rows * cols * 3,)},
+# as JSON text (NOTE: Playwright takes ~0.3 s to pass these 10,800 numbers as a value)
 READ_CANVAS = """(el) => {
     const {width, height} = el;
     const d = el.getContext("2d").getImageData(0, 0, width, height).data;
@@ -38,34 +40,25 @@ READ_CANVAS = """(el) => {
             rgb.push(d[i], d[i + 1], d[i + 2]);
         }
     }
-    return {rows, cols: Math.ceil(width / 8), rgb};
+    return JSON.stringify({rows, cols: Math.ceil(width / 8), rgb});
 }"""
+
+# Resolves once the page has not scrolled for three frames in a row.
+SCROLLED = """() => new Promise((resolve) => {
+    let last = null, still = 0;
+    const frame = () => {
+        still = scrollX + "," + scrollY === last ? still + 1 : 0;
+        last = scrollX + "," + scrollY;
+        if (still === 3) resolve(); else requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+})"""
 
 
 def read_canvas(page, selector: str) -> np.ndarray:
     """Shapes: -> (rows, cols, 3) in 0..255"""
-    out = page.locator(selector).evaluate(READ_CANVAS)
+    out = json.loads(page.locator(selector).evaluate(READ_CANVAS))
     return np.asarray(out["rgb"], dtype=np.float64).reshape(out["rows"], out["cols"], 3)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = ensure_chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        unavailable(f"Playwright is not installed ({exc}); install it with: pip install playwright")
-    playwright = sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-    except Exception:
-        playwright.stop()
-        raise
-    yield browser
-    browser.close()
-    playwright.stop()
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +140,9 @@ def test_train_pause_step_reset_as_the_heat_map_moves(browser, lab_url, tmp_path
 
         page.get_by_role("button", name="Pause").click()
         expect(page.get_by_role("button", name="Train")).to_be_visible()
-        page.wait_for_timeout(400)  # the last updates of the tick in flight, and their event
+        # the server's event after the pause: the trainer stops under the run's lock, so it shows
+        # the last step
+        page.wait_for_function("() => snapshot.state.status === 'paused'", timeout=TIMEOUT_MS)
         paused = int(text(page, "step"))
         page.wait_for_timeout(400)
         assert int(text(page, "step")) == paused, "the step count moved while paused"
@@ -171,6 +166,9 @@ def test_train_pause_step_reset_as_the_heat_map_moves(browser, lab_url, tmp_path
         page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
         expect(page.locator("#trace")).to_contain_text("dW1 = a0.T @ delta1")
         expect(page.locator("#trace-title")).to_contain_text("training sample #0")
+        # NOTE: the trace scrolls into view smoothly; a click on a moving button waits for it to
+        # stop, in back-offs of up to 0.5 s
+        page.evaluate(SCROLLED)
         page.get_by_role("button", name="Show the code").click()
         expect(page.locator("#code")).to_contain_text("run.train_step(*next(stream))")
 

@@ -3,7 +3,8 @@
 Browser downloads are impossible on these machines (never run `playwright install`): Playwright
 launches Debian's /usr/bin/chromium instead, installed here with apt-get when we are root.
 A missing browser skips the tests, unless BARENET_REQUIRE_BROWSER=1 (CI) makes it a failure.
-conftest.py's `browser` fixture launches it once per test module (`launch`).
+conftest.py's `browser` fixture launches it once per test module (`launch`), and `tab` opens one
+page in it for the module's tests (`Tab`).
 
 `pen` draws strokes on the draw-a-digit page with Playwright's mouse or, ten times faster, by
 dispatching the same pointer events in the page (test_web_browser.py checks that both draw the
@@ -38,6 +39,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # NOTE: the pages scroll panels into view smoothly, and Playwright waits for a button that
+    # moves to stop, in back-offs of up to 0.5 s; the tests look at where things end up
+    "--disable-smooth-scrolling",
 ]
 
 
@@ -92,6 +96,24 @@ def launch() -> Iterator:
             browser.close()
     finally:
         playwright.stop()
+
+
+class Tab:
+    """One browser page that a module's tests share, each loading its own URL afresh (a new page
+    costs ~0.2 s more: a renderer process starts). `errors` holds the JavaScript errors since
+    the last `open`."""
+
+    def __init__(self, browser) -> None:
+        self.context = browser.new_context()
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    def open(self, url: str, width: int, height: int):
+        self.errors.clear()
+        self.page.set_viewport_size({"width": width, "height": height})
+        self.page.goto(url)
+        return self.page
 
 
 def free_port() -> int:

@@ -12,9 +12,9 @@ a hundred examples per reader, a few seconds each) and "barenet-long" (BARENET_F
 thousands, for a fuzzing session).
 
 For the browser tests (test_web_browser.py, test_html_export.py, test_lab_browser.py): `browser`,
-headless Chromium, one per module; `digits_model`, the 784-64-10 network they read digits with,
-trained once on the real MNIST; `confident_digits`, test digits it reads with confidence, and
-the labels `barenet predict` gives them."""
+headless Chromium, one per module, and `tab`, one page in it; `digits_model`, the 784-64-10
+network they read digits with, trained once on the real MNIST; `confident_digits`, test digits
+it reads with confidence, and the labels `barenet predict` gives them."""
 
 import gzip
 import http.server
@@ -58,6 +58,24 @@ def browser():
 
     with launch() as chromium:
         yield chromium
+
+
+@pytest.fixture(scope="module")
+def _tab(browser):
+    from _browser import Tab
+
+    shared = Tab(browser)
+    yield shared
+    shared.context.close()
+
+
+@pytest.fixture
+def tab(_tab):
+    """One page in `browser` for the module's tests, each of which opens its URL in it; blank
+    after each test, so that nothing stays connected to a server that stops (a lab page's
+    event stream would hold `barenet lab` up for 10 s)."""
+    yield _tab
+    _tab.page.goto("about:blank")
 
 
 @pytest.fixture(scope="session")

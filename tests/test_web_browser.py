@@ -58,16 +58,11 @@ def server_url(browser, digits_model, tmp_path_factory):
 
 
 @pytest.fixture
-def page(browser, server_url):
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(server_url)
+def page(tab, server_url):
+    page = tab.open(server_url, 1280, 1000)
     page.locator("#canvas").wait_for(state="visible")
     yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not tab.errors, f"JavaScript errors on the page: {tab.errors}"
 
 
 # ------------------------------------------------------------------------------------------- tests
@@ -135,7 +130,7 @@ def test_drawing_shows_a_prediction_and_the_preview(page, tmp_path):
 
 
 def test_a_replayed_mnist_digit_gets_the_label_of_barenet_predict(
-    browser, server_url, mnist, confident_digits, tmp_path
+    page, mnist, confident_digits, tmp_path
 ):
     """Three test digits drawn on the canvas get the label `barenet predict` gives them as PNGs:
     the first with Playwright's mouse, the others with the same pointer events dispatched in the
@@ -143,28 +138,27 @@ def test_a_replayed_mnist_digit_gets_the_label_of_barenet_predict(
     from barenet.images import preprocess
 
     _, _, X_test, _ = mnist
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    requests = []
+
+    def record(request) -> None:
+        if request.url.endswith("/api/predict"):
+            requests.append(request)
+
+    page.on("request", record)
     try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        requests = []
-        page.on("request", lambda r: requests.append(r) if r.url.endswith("/api/predict") else None)
-        page.goto(server_url)
-        page.locator("#canvas").wait_for(state="visible")
         for k, (i, png, expected) in enumerate(confident_digits[:3]):
             page.locator("#clear").click()
             requests.clear()
             replay(page, X_test[i], mouse=k == 0)
             settled(page)  # the answer to the last request: for the whole digit
-            assert page.locator("#label").inner_text().strip() == str(expected), (
-                f"test digit {i}: the page says {page.locator('#label').inner_text()!r}, "
-                f"`barenet predict` {expected}"
+            label = page.locator("#label").inner_text()
+            assert label.strip() == str(expected), (
+                f"test digit {i}: the page says {label!r}, `barenet predict` {expected}"
             )
             # the page's 28x28 input must look like the digit, not just happen to get its label
             seen = np.asarray(requests[-1].response().json()["input"])
             similarity = np.corrcoef(seen, preprocess(png))[0, 1]
-            assert similarity > 0.85, f"digit {k}: the replayed input correlates {similarity:.2f}"
+            assert similarity > 0.85, f"test digit {i}: the input correlates {similarity:.2f}"
             if k == 0:
                 shot = tmp_path / "web-mnist.png"
                 page.screenshot(path=shot, full_page=True)
@@ -174,8 +168,7 @@ def test_a_replayed_mnist_digit_gets_the_label_of_barenet_predict(
                 replay(page, X_test[i])
                 assert_same_pixels(by_mouse, canvas_pixels(page))
     finally:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+        page.remove_listener("request", record)
 
 
 # ------------------------------------------------------------------ layout, numbers, tiny drawings
@@ -204,64 +197,57 @@ def wide_server_url(browser, tmp_path_factory):
         yield url
 
 
-def open_page(browser, url, width):
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(url)
+def open_page(tab, url, width):
+    page = tab.open(url, width, 900)
     page.locator("#architecture table.layers tbody tr").first.wait_for()
-    return context, page, errors
+    return page
 
 
 @pytest.mark.parametrize("width", [360, 1440])  # 360: narrower than the 390 px phone reported
-def test_the_page_fits_the_screen_and_shows_numbers(browser, wide_server_url, width):
+def test_the_page_fits_the_screen_and_shows_numbers(tab, wide_server_url, width):
     from playwright.sync_api import expect
 
-    context, page, errors = open_page(browser, wide_server_url, width)
-    try:
-        draw(page, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)], mouse=False)  # a 7
-        expect(page.locator("#top3 li")).to_have_count(3, timeout=TIMEOUT_MS)
-        settled(page)
-        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        assert scroll <= inner, f"at {width} px the page is {scroll} px wide"
-        inside, box = page.locator("#architecture").evaluate("e => [e.scrollWidth, e.clientWidth]")
-        assert inside <= box, f"at {width} px the architecture is {inside} px wide in {box} px"
+    page = open_page(tab, wide_server_url, width)
+    draw(page, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)], mouse=False)  # a 7
+    expect(page.locator("#top3 li")).to_have_count(3, timeout=TIMEOUT_MS)
+    settled(page)
+    scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll <= inner, f"at {width} px the page is {scroll} px wide"
+    inside, box = page.locator("#architecture").evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert inside <= box, f"at {width} px the architecture is {inside} px wide in {box} px"
 
-        layers = page.locator("#architecture table.layers")
-        heads = layers.locator("thead th").all_inner_texts()
-        assert heads == ["layer", "kind", "size", "activation", "parameters"]
-        rows = [r.locator("td").all_inner_texts() for r in layers.locator("tbody tr").all()]
-        assert rows[1][:4] == ["1", "hidden", "1024", "relu + dropout 0.3"]
-        assert rows[2][:3] == ["2", "output", "10"]
-        training = dict(
-            r.locator("th, td").all_inner_texts()
-            for r in page.locator("#architecture table.training tr").all()
-        )
-        assert training["epochs"] == "30" and training["time"] == "312 s"
-        assert training["optimizer"].startswith("adam (learning rate cosine_decay (")
-        assert "{" not in page.locator("#architecture").inner_text()  # no raw JSON
+    layers = page.locator("#architecture table.layers")
+    heads = layers.locator("thead th").all_inner_texts()
+    assert heads == ["layer", "kind", "size", "activation", "parameters"]
+    rows = [r.locator("td").all_inner_texts() for r in layers.locator("tbody tr").all()]
+    assert rows[1][:4] == ["1", "hidden", "1024", "relu + dropout 0.3"]
+    assert rows[2][:3] == ["2", "output", "10"]
+    training = dict(
+        r.locator("th, td").all_inner_texts()
+        for r in page.locator("#architecture table.training tr").all()
+    )
+    assert training["epochs"] == "30" and training["time"] == "312 s"
+    assert training["optimizer"].startswith("adam (learning rate cosine_decay (")
+    assert "{" not in page.locator("#architecture").inner_text()  # no raw JSON
 
-        # the top three, as percentages, agree with the bars and with the label
-        items = page.locator("#top3 li")
-        digits = [int(d) for d in (items.nth(i).get_attribute("data-digit") for i in range(3))]
-        shown = [items.nth(i).locator(".percent").inner_text() for i in range(3)]
-        proba = probabilities(page)
-        assert digits == sorted(proba, key=proba.get, reverse=True)[:3]
-        assert digits[0] == int(page.locator("#label").inner_text())
-        for digit, text in zip(digits, shown, strict=True):
-            assert re.fullmatch(r"\d{1,3}\.\d%|<0\.1%", text), text
-            if text != "<0.1%":
-                assert float(text[:-1]) == pytest.approx(100 * proba[digit], abs=0.051)
+    # the top three, as percentages, agree with the bars and with the label
+    items = page.locator("#top3 li")
+    digits = [int(d) for d in (items.nth(i).get_attribute("data-digit") for i in range(3))]
+    shown = [items.nth(i).locator(".percent").inner_text() for i in range(3)]
+    proba = probabilities(page)
+    assert digits == sorted(proba, key=proba.get, reverse=True)[:3]
+    assert digits[0] == int(page.locator("#label").inner_text())
+    for digit, text in zip(digits, shown, strict=True):
+        assert re.fullmatch(r"\d{1,3}\.\d%|<0\.1%", text), text
+        if text != "<0.1%":
+            assert float(text[:-1]) == pytest.approx(100 * proba[digit], abs=0.051)
 
-        legend = page.locator("#hidden-legend")
-        expect(legend).to_be_visible()
-        assert "black is 0" in legend.inner_text() and "most active" in legend.inner_text()
-        grid = page.locator("#hidden .grid").bounding_box()
-        assert grid["x"] + grid["width"] <= inner, "the 1024 units' grid runs off the screen"
-    finally:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    legend = page.locator("#hidden-legend")
+    expect(legend).to_be_visible()
+    assert "black is 0" in legend.inner_text() and "most active" in legend.inner_text()
+    grid = page.locator("#hidden .grid").bounding_box()
+    assert grid["x"] + grid["width"] <= inner, "the 1024 units' grid runs off the screen"
+    assert not tab.errors, f"JavaScript errors on the page: {tab.errors}"
 
 
 def test_a_single_dot_asks_to_draw_bigger(page):

@@ -16,11 +16,11 @@ headless Chromium, one per module, and `tab`, one page in it; `digits_model`, th
 network they read digits with, trained once on the real MNIST; `confident_digits`, test digits
 it reads with confidence, and the labels `barenet predict` gives them."""
 
+import contextlib
 import gzip
 import http.server
+import io
 import os
-import subprocess
-import sys
 import threading
 
 import pytest
@@ -96,6 +96,7 @@ def digits_model(mnist, tmp_path_factory):
 def confident_digits(mnist, digits_model, tmp_path_factory):
     """Five MNIST test digits of different classes that `digits_model` reads with confidence over
     0.99, as (index in the test set, the digit as a PNG, the label `barenet predict` prints)."""
+    from barenet import cli
     from barenet.images import preprocess, to_png
 
     _, _, X_test, _ = mnist
@@ -112,18 +113,15 @@ def confident_digits(mnist, digits_model, tmp_path_factory):
     pngs = [folder / f"test-{i}.png" for i in chosen.values()]
     for i, png in zip(chosen.values(), pngs, strict=True):
         to_png(X_test[i], png)
-    done = subprocess.run(
-        [sys.executable, "-m", "barenet", "predict", str(model_path), *map(str, pngs)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    with contextlib.redirect_stdout(io.StringIO()) as out:  # in-process: 0.25 s less
+        status = cli.main(["predict", str(model_path), *map(str, pngs)])
+    assert status == 0, f"`barenet predict` exited with {status}:\n{out.getvalue()}"
     said = {}  # `barenet predict` prints "PATH: LABEL", then the probabilities, per image
-    for line in done.stdout.splitlines():
+    for line in out.getvalue().splitlines():
         name, sep, label = line.rpartition(": ")
         if sep and name in map(str, pngs):
             said[name] = int(label)
-    assert len(said) == len(pngs), f"could not read the labels from:\n{done.stdout}"
+    assert len(said) == len(pngs), f"could not read the labels from:\n{out.getvalue()}"
     return [(i, png, said[str(png)]) for i, png in zip(chosen.values(), pngs, strict=True)]
 
 

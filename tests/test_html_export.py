@@ -6,10 +6,10 @@ drawn as the mouse draws them (tests/_browser.py's `replay`) against `barenet pr
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -105,18 +105,19 @@ def test_what_the_page_cannot_run_is_refused(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_cli_export_html_and_onnx_together(tmp_path):
+def test_cli_export_html_and_onnx_together(tmp_path, capsys):
     pytest.importorskip("safetensors", reason="model files need safetensors")
     pytest.importorskip("onnx", reason="onnx is not installed: pip install 'barenet[onnx]'")
+    from barenet import cli
+
     digits_model(hidden=8).save(tmp_path / "m.safetensors")
-    done = subprocess.run(
-        [sys.executable, "-m", "barenet", "export", str(tmp_path / "m.safetensors"),
-         "--html", str(tmp_path / "p.html"), "--onnx", str(tmp_path / "m.onnx")],
-        capture_output=True,
-        text=True,
+    status = cli.main(
+        ["export", str(tmp_path / "m.safetensors"),
+         "--html", str(tmp_path / "p.html"), "--onnx", str(tmp_path / "m.onnx")]
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert "p.html (a page that reads digits offline" in done.stdout
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "p.html (a page that reads digits offline" in out
     assert (tmp_path / "p.html").read_text().startswith("<!doctype html>")
     assert (tmp_path / "m.onnx").stat().st_size > 784 * 8 * 4
 
@@ -298,13 +299,12 @@ def test_preprocess_mirrors_images_preprocess(offline):
 def mnist_page(digits_model, tmp_path_factory):
     """The page `barenet export --html` writes for conftest's `digits_model` (784-64-10, 2 epochs
     of Adam on the real MNIST, as the server page's tests)."""
+    from barenet import cli
+
     _, model_path = digits_model
     html = tmp_path_factory.mktemp("export") / "digits.html"
-    subprocess.run(
-        [sys.executable, "-m", "barenet", "export", str(model_path), "--html", str(html)],
-        check=True,
-        capture_output=True,
-    )
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        assert cli.main(["export", str(model_path), "--html", str(html)]) == 0, out.getvalue()
     return html
 
 

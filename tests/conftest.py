@@ -9,10 +9,17 @@ plain http on 127.0.0.1, which barenet uses only with `fetch.ALLOW_HTTP_LOOPBACK
 
 Hypothesis profiles for the fuzz tests (tests/test_fuzz_readers.py): "barenet" (the default: about
 a hundred examples per reader, a few seconds each) and "barenet-long" (BARENET_FUZZ=long: many
-thousands, for a fuzzing session)."""
+thousands, for a fuzzing session).
 
+For the browser tests (test_web_browser.py, test_html_export.py, test_lab_browser.py): `browser`,
+headless Chromium, one per module, and `tab`, one page in it; `digits_model`, the 784-64-10
+network they read digits with, trained once on the real MNIST; `confident_digits`, test digits
+it reads with confidence, and the labels `barenet predict` gives them."""
+
+import contextlib
 import gzip
 import http.server
+import io
 import os
 import threading
 
@@ -42,6 +49,80 @@ def mnist():
         if os.environ.get("BARENET_REQUIRE_MNIST") == "1":
             pytest.fail(f"MNIST is required (BARENET_REQUIRE_MNIST=1) but missing: {err}")
         pytest.skip(f"MNIST is not in the cache (run `make data`): {err}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium driven by Playwright (tests/_browser.py), one per test module."""
+    from _browser import launch
+
+    with launch() as chromium:
+        yield chromium
+
+
+@pytest.fixture(scope="module")
+def _tab(browser):
+    from _browser import Tab
+
+    shared = Tab(browser)
+    yield shared
+    shared.context.close()
+
+
+@pytest.fixture
+def tab(_tab):
+    """One page in `browser` for the module's tests, each of which opens its URL in it; blank
+    after each test, so that nothing stays connected to a server that stops (a lab page's
+    event stream would hold `barenet lab` up for 10 s)."""
+    yield _tab
+    _tab.page.goto("about:blank")
+
+
+@pytest.fixture(scope="session")
+def digits_model(mnist, tmp_path_factory):
+    """A 784-64-10 network, 2 epochs of Adam on the real MNIST (~96% on the test set, seconds),
+    and its model file."""
+    from barenet import DeepNeuralNetwork, Layer
+
+    X_train, y_train, _, _ = mnist
+    model = DeepNeuralNetwork([Layer(784), Layer(64, "relu"), Layer(10, "softmax")], seed=0)
+    model.fit(X_train, y_train, epochs=2, batch_size=64, optimizer="adam", verbose=0)
+    path = tmp_path_factory.mktemp("digits-model") / "model.safetensors"
+    model.save(path)
+    return model, path
+
+
+@pytest.fixture(scope="session")
+def confident_digits(mnist, digits_model, tmp_path_factory):
+    """Five MNIST test digits of different classes that `digits_model` reads with confidence over
+    0.99, as (index in the test set, the digit as a PNG, the label `barenet predict` prints)."""
+    from barenet import cli
+    from barenet.images import preprocess, to_png
+
+    _, _, X_test, _ = mnist
+    model, model_path = digits_model
+    chosen: dict[int, int] = {}  # label -> index in the test set
+    for i, x in enumerate(X_test[:300]):
+        proba = model.predict_proba(preprocess(x.reshape(28, 28))[None, :])[0]
+        if proba.max() > 0.99 and int(proba.argmax()) not in chosen:
+            chosen[int(proba.argmax())] = i
+        if len(chosen) == 5:
+            break
+    assert len(chosen) == 5, f"only {len(chosen)} classes read with confidence: {chosen}"
+    folder = tmp_path_factory.mktemp("digits")
+    pngs = [folder / f"test-{i}.png" for i in chosen.values()]
+    for i, png in zip(chosen.values(), pngs, strict=True):
+        to_png(X_test[i], png)
+    with contextlib.redirect_stdout(io.StringIO()) as out:  # in-process: 0.25 s less
+        status = cli.main(["predict", str(model_path), *map(str, pngs)])
+    assert status == 0, f"`barenet predict` exited with {status}:\n{out.getvalue()}"
+    said = {}  # `barenet predict` prints "PATH: LABEL", then the probabilities, per image
+    for line in out.getvalue().splitlines():
+        name, sep, label = line.rpartition(": ")
+        if sep and name in map(str, pngs):
+            said[name] = int(label)
+    assert len(said) == len(pngs), f"could not read the labels from:\n{out.getvalue()}"
+    return [(i, png, said[str(png)]) for i, png in zip(chosen.values(), pngs, strict=True)]
 
 
 @pytest.fixture

@@ -1,26 +1,25 @@
 """`barenet export --html`: one self-contained page, checked as a file and run in headless
 Chromium (Debian's, driven by Playwright) from file:// with the network off: its JavaScript
 forward pass against predict_proba, its preprocessing against images.preprocess, and digits
-drawn with the mouse against `barenet predict`."""
+drawn as the mouse draws them (tests/_browser.py's `replay`) against `barenet predict`."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from _browser import CHROMIUM_ARGS, ensure_chromium, unavailable
+from _browser import replay, settled
 from barenet import DeepNeuralNetwork, Layer, LeakyReLU
 from barenet.activations import ACTIVATIONS, ActivationFunction
 from barenet.interop.html_export import page, to_html
-
-TIMEOUT_MS = 15_000
 
 
 def digits_model(hidden=256, seed=0):
@@ -106,25 +105,24 @@ def test_what_the_page_cannot_run_is_refused(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_cli_export_html_and_onnx_together(tmp_path):
+def test_cli_export_html_and_onnx_together(tmp_path, capsys):
     pytest.importorskip("safetensors", reason="model files need safetensors")
     pytest.importorskip("onnx", reason="onnx is not installed: pip install 'barenet[onnx]'")
+    from barenet import cli
+
     digits_model(hidden=8).save(tmp_path / "m.safetensors")
-    done = subprocess.run(
-        [sys.executable, "-m", "barenet", "export", str(tmp_path / "m.safetensors"),
-         "--html", str(tmp_path / "p.html"), "--onnx", str(tmp_path / "m.onnx")],
-        capture_output=True,
-        text=True,
+    status = cli.main(
+        ["export", str(tmp_path / "m.safetensors"),
+         "--html", str(tmp_path / "p.html"), "--onnx", str(tmp_path / "m.onnx")]
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert "p.html (a page that reads digits offline" in done.stdout
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "p.html (a page that reads digits offline" in out
     assert (tmp_path / "p.html").read_text().startswith("<!doctype html>")
     assert (tmp_path / "m.onnx").stat().st_size > 784 * 8 * 4
 
 
 def test_the_guide_quotes_the_pages_forward_pass():
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[1]
     guide = (root / "docs" / "guide.md").read_text(encoding="utf-8")
     engine = (root / "src" / "barenet" / "web" / "static" / "standalone" / "barenet.js").read_text()
@@ -138,34 +136,14 @@ def test_the_guide_quotes_the_pages_forward_pass():
 # ---------------------------------------------------------------------------- the browser
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    """Headless Debian Chromium, launched by Playwright (which never downloads a browser here)."""
-    executable = ensure_chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        unavailable(f"Playwright is not installed ({exc}); install it with: pip install playwright")
-    playwright = sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-    except Exception:
-        playwright.stop()
-        raise
-    yield browser
-    browser.close()
-    playwright.stop()
-
-
 class Offline:
-    """A page in an offline context where every request is recorded, and refused unless it is the
-    page's own file: the exported page must need nothing else."""
+    """One page in an offline context where every request is recorded, and refused unless it is
+    for the file of a page opened since the last `check`: an exported page needs nothing else.
+    One per module; each test navigates its page (~0.15 s, a new context and page ~0.4 s)."""
 
-    def __init__(self, browser, path) -> None:
-        self.url = path.as_uri()
+    def __init__(self, browser) -> None:
         self.context = browser.new_context(offline=True, viewport={"width": 1280, "height": 1000})
+        self.opened: set[str] = set()
         self.requests: list[str] = []
         self.errors: list[str] = []
         self.context.route("**/*", self._route)
@@ -175,38 +153,60 @@ class Offline:
 
     def _route(self, route) -> None:
         self.requests.append(route.request.url)
-        if route.request.url == self.url:
+        if route.request.url in self.opened:
             route.continue_()
         else:
             route.abort()
 
-    def open(self):
-        self.page.goto(self.url)
+    def open(self, path):
+        url = path.as_uri()
+        self.opened.add(url)
+        self.page.goto(url)
         self.page.wait_for_function("() => window.barenet !== undefined")
         return self.page
 
-    def close(self) -> None:
-        self.context.close()
-        assert not self.errors, f"errors on the page: {self.errors}"
-        assert set(self.requests) == {self.url}, f"the page asked for more: {self.requests}"
+    def check(self) -> None:
+        """No errors on the pages opened since the last check, and no request but their files."""
+        errors, requests, opened = self.errors[:], self.requests[:], self.opened.copy()
+        self.errors.clear(), self.requests.clear(), self.opened.clear()
+        assert not errors, f"errors on the page: {errors}"
+        assert set(requests) == opened, f"the page asked for more than {opened}: {requests}"
+
+
+@pytest.fixture(scope="module")
+def offline_context(browser):
+    o = Offline(browser)
+    yield o
+    o.context.close()
 
 
 @pytest.fixture
-def offline(chromium, tmp_path):
-    opened = []
+def offline(offline_context, tmp_path):
+    """Opens a page in `offline_context`: the page `to_html` writes for a model, or a page file;
+    after the test, no errors and no request but for the pages' files."""
+    written = []
 
-    def make(model):
-        path = tmp_path / f"page{len(opened)}.html"
-        to_html(model, path)
-        opened.append(Offline(chromium, path))
-        return opened[-1].open()
+    def open_(model_or_path):
+        if isinstance(model_or_path, Path):
+            return offline_context.open(model_or_path)
+        written.append(tmp_path / f"page{len(written)}.html")
+        to_html(model_or_path, written[-1])
+        return offline_context.open(written[-1])
 
-    yield make
-    for o in opened:
-        o.close()
+    yield open_
+    offline_context.check()
 
 
-PREDICT = "(X) => X.map((x) => window.barenet.predict(x))"
+def predict(page_, X: np.ndarray) -> np.ndarray:
+    """window.barenet.predict on each row of X. Shapes: X (n, 784) -> (n, k)
+
+    NOTE: both ways as JSON text, which keeps every float64 exactly: as values, Playwright takes
+    ~25 us a number (0.1 s for 5 rows)."""
+    out = page_.evaluate(
+        "(X) => JSON.stringify(JSON.parse(X).map((x) => window.barenet.predict(x)))",
+        json.dumps(X.tolist()),
+    )
+    return np.asarray(json.loads(out))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -221,7 +221,7 @@ def test_predict_equals_predict_proba_for_every_activation(offline, dtype):
         )
         for key in model.params:
             model.params[key] += np.asarray(0.05, dtype=dtype)
-        got = np.asarray(offline(model).evaluate(PREDICT, X.tolist()))
+        got = predict(offline(model), X)
         # the page computes in float64 from float32 weights: exactly that, up to summation order
         exact = DeepNeuralNetwork(model.layers, dtype=np.float64)
         exact.params = {k: v.astype(np.float32).astype(np.float64) for k, v in model.params.items()}
@@ -276,10 +276,11 @@ def test_preprocess_mirrors_images_preprocess(offline):
 
     page_ = offline(digits_model(hidden=4))
     for name, rgba in pictures().items():
+        # NOTE: the bytes as base64 text: as a list of numbers they take Playwright ~1 s
         got = page_.evaluate(
-            """([w, h, data]) => window.barenet.preprocess(
-                new ImageData(new Uint8ClampedArray(data), w, h))""",
-            [rgba.shape[1], rgba.shape[0], rgba.reshape(-1).tolist()],
+            """([w, h, data]) => window.barenet.preprocess(new ImageData(
+                Uint8ClampedArray.from(atob(data), (c) => c.charCodeAt(0)), w, h))""",
+            [rgba.shape[1], rgba.shape[0], base64.b64encode(rgba.tobytes()).decode()],
         )
         expected = preprocess(rgba)
         assert np.ptp(expected) > 0.9
@@ -295,87 +296,50 @@ def test_preprocess_mirrors_images_preprocess(offline):
 
 
 @pytest.fixture(scope="module")
-def mnist_model(mnist, tmp_path_factory):
-    """A 784-64-10 network, 2 epochs of Adam on the real MNIST (as the server page's tests), its
-    model file and its page written by `barenet export --html`."""
-    X_train, y_train, _, _ = mnist
-    model = DeepNeuralNetwork([Layer(784), Layer(64, "relu"), Layer(10, "softmax")], seed=0)
-    model.fit(X_train, y_train, epochs=2, batch_size=64, optimizer="adam", verbose=0)
-    folder = tmp_path_factory.mktemp("export")
-    model.save(folder / "model.safetensors")
-    subprocess.run(
-        [sys.executable, "-m", "barenet", "export", str(folder / "model.safetensors"), "--html",
-         str(folder / "digits.html")],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    return model, folder / "model.safetensors", folder / "digits.html"
+def mnist_page(digits_model, tmp_path_factory):
+    """The page `barenet export --html` writes for conftest's `digits_model` (784-64-10, 2 epochs
+    of Adam on the real MNIST, as the server page's tests)."""
+    from barenet import cli
+
+    _, model_path = digits_model
+    html = tmp_path_factory.mktemp("export") / "digits.html"
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        assert cli.main(["export", str(model_path), "--html", str(html)]) == 0, out.getvalue()
+    return html
 
 
 @pytest.mark.mnist
-def test_predict_on_20_mnist_digits_equals_predict_proba(chromium, mnist, mnist_model):
+def test_predict_on_20_mnist_digits_equals_predict_proba(offline, mnist, digits_model, mnist_page):
     _, _, X_test, _ = mnist
-    model, _, html = mnist_model
-    page_ = Offline(chromium, html)
-    try:
-        got = np.asarray(page_.open().evaluate(PREDICT, X_test[:20].tolist()))
-    finally:
-        page_.close()
+    model, _ = digits_model
+    got = predict(offline(mnist_page), X_test[:20])
     np.testing.assert_allclose(got, model.predict_proba(X_test[:20]), rtol=0, atol=1e-5)
 
 
 @pytest.mark.mnist
 def test_digits_drawn_offline_get_the_labels_of_barenet_predict(
-    chromium, mnist, mnist_model, tmp_path
+    offline, mnist, mnist_page, confident_digits
 ):
-    from playwright.sync_api import expect
-
-    from barenet.images import preprocess, to_png
-    from test_web_browser import replay  # the server page's strokes, as a user draws
+    """Five test digits drawn on the canvas (the server page's strokes, `replay`: the pointer
+    events of the mouse, dispatched in the page) get the labels `barenet predict` gives them
+    as PNGs."""
+    from barenet.images import preprocess
 
     _, _, X_test, _ = mnist
-    model, model_path, html = mnist_model
-    chosen: dict[int, int] = {}  # label -> index: five confident digits of different classes
-    for i, x in enumerate(X_test[:300]):
-        proba = model.predict_proba(preprocess(x.reshape(28, 28))[None, :])[0]
-        if proba.max() > 0.99 and int(proba.argmax()) not in chosen:
-            chosen[int(proba.argmax())] = i
-        if len(chosen) == 5:
-            break
-    pngs = [tmp_path / f"test-{i}.png" for i in chosen.values()]
-    for i, png in zip(chosen.values(), pngs, strict=True):
-        to_png(X_test[i], png)
-    done = subprocess.run(
-        [sys.executable, "-m", "barenet", "predict", str(model_path), *map(str, pngs)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    said = {}  # `barenet predict` prints "PATH: LABEL", then the probabilities, per image
-    for line in done.stdout.splitlines():
-        name, sep, label = line.rpartition(": ")
-        if sep and name in map(str, pngs):
-            said[name] = int(label)
-    labels = [said[str(png)] for png in pngs]
-
-    browser_page = Offline(chromium, html)
-    try:
-        page_ = browser_page.open()
-        for i, expected in zip(chosen.values(), labels, strict=True):
-            page_.goto(browser_page.url)
-            replay(page_, X_test[i])
-            expect(page_.locator("#label")).to_have_text(
-                re.compile(rf"^\s*{expected}\s*$"), timeout=TIMEOUT_MS
-            )
-            # the page's 28x28 input is what images.preprocess makes of the same canvas as a PNG
-            seen = page_.evaluate(
-                """() => { const c = document.getElementById("canvas");
-                           const image = c.getContext("2d").getImageData(0, 0, c.width, c.height);
-                           return [window.barenet.preprocess(image), c.toDataURL("image/png")]; }"""
-            )
-            png = base64.b64decode(seen[1].partition(",")[2])
-            np.testing.assert_allclose(seen[0], preprocess(png), rtol=0, atol=1e-5)
-            similarity = np.corrcoef(seen[0], preprocess(X_test[i].reshape(28, 28)))[0, 1]
-            assert similarity > 0.85, f"test digit {i}: the drawing correlates {similarity:.2f}"
-    finally:
-        browser_page.close()
+    page_ = offline(mnist_page)
+    for i, _png, expected in confident_digits:
+        page_.locator("#clear").click()
+        replay(page_, X_test[i])
+        settled(page_)
+        label = page_.locator("#label").inner_text()
+        assert label.strip() == str(expected), f"test digit {i}: {label!r}, not {expected}"
+        # the page's 28x28 input is what images.preprocess makes of the same canvas as a PNG
+        seen = page_.evaluate(
+            """() => { const c = document.getElementById("canvas");
+                       const image = c.getContext("2d").getImageData(0, 0, c.width, c.height);
+                       return [window.barenet.preprocess(image), c.toDataURL("image/png")]; }"""
+        )
+        png = base64.b64decode(seen[1].partition(",")[2])
+        np.testing.assert_allclose(seen[0], preprocess(png), rtol=0, atol=1e-5)
+        similarity = np.corrcoef(seen[0], preprocess(X_test[i].reshape(28, 28)))[0, 1]
+        assert similarity > 0.85, f"test digit {i}: the drawing correlates {similarity:.2f}"

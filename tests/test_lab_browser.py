@@ -8,6 +8,7 @@ BARENET_REQUIRE_BROWSER=1 (CI).
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _browser import CHROMIUM_ARGS, ensure_chromium, free_port, unavailable
+from _browser import free_port
 
 pytest.importorskip("starlette")
 
@@ -26,7 +27,8 @@ SCREENSHOT = "/tmp/barenet-lab.png"  # a copy for people to look at; the test's 
 TIMEOUT_MS = 15_000
 READY = "() => !document.getElementById('train').disabled && snapshot !== null"
 
-# Every 8th pixel of the canvas, each way, as RGB. Shapes: -> {rows, cols, rgb: (rows * cols * 3,)}
+# Every 8th pixel of the canvas, each way, as RGB. Shapes: -> {rows, cols, rgb: (rows * cols * 3,)},
+# as JSON text (NOTE: Playwright takes ~0.3 s to pass these 10,800 numbers as a value)
 READ_CANVAS = """(el) => {
     const {width, height} = el;
     const d = el.getContext("2d").getImageData(0, 0, width, height).data;
@@ -38,34 +40,14 @@ READ_CANVAS = """(el) => {
             rgb.push(d[i], d[i + 1], d[i + 2]);
         }
     }
-    return {rows, cols: Math.ceil(width / 8), rgb};
+    return JSON.stringify({rows, cols: Math.ceil(width / 8), rgb});
 }"""
 
 
 def read_canvas(page, selector: str) -> np.ndarray:
     """Shapes: -> (rows, cols, 3) in 0..255"""
-    out = page.locator(selector).evaluate(READ_CANVAS)
+    out = json.loads(page.locator(selector).evaluate(READ_CANVAS))
     return np.asarray(out["rgb"], dtype=np.float64).reshape(out["rows"], out["cols"], 3)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = ensure_chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        unavailable(f"Playwright is not installed ({exc}); install it with: pip install playwright")
-    playwright = sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-    except Exception:
-        playwright.stop()
-        raise
-    yield browser
-    browser.close()
-    playwright.stop()
 
 
 @pytest.fixture(scope="module")
@@ -108,14 +90,10 @@ def _tail(path: Path, n: int = 3000) -> str:
     return path.read_text(errors="replace")[-n:]
 
 
-def open_lab(browser, url, width, height):
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(url)
+def open_lab(tab, url, width, height):
+    page = tab.open(url, width, height)
     page.wait_for_function(READY, timeout=TIMEOUT_MS)
-    return context, page, errors
+    return page
 
 
 def text(page, testid: str) -> str:
@@ -131,74 +109,70 @@ def wait_for_step(page, condition: str) -> None:
     )
 
 
-def test_train_pause_step_reset_as_the_heat_map_moves(browser, lab_url, tmp_path):
+def test_train_pause_step_reset_as_the_heat_map_moves(tab, lab_url, tmp_path):
     from playwright.sync_api import expect
 
-    context, page, errors = open_lab(browser, lab_url, 1280, 900)
-    try:
-        assert text(page, "step") == "0"
-        first_loss, first_map = text(page, "loss"), read_canvas(page, "#boundary")
-        page.select_option("#speed", "1000")
-        page.get_by_role("button", name="Train").click()
-        expect(page.get_by_role("button", name="Pause")).to_be_visible()
-        wait_for_step(page, "s >= 150")
-        moved = np.abs(read_canvas(page, "#boundary") - first_map).max(axis=2) > 30
-        assert moved.mean() > 0.05, f"only {moved.mean():.1%} of the heat map changed"
+    page = open_lab(tab, lab_url, 1280, 900)
+    assert text(page, "step") == "0"
+    first_loss, first_map = text(page, "loss"), read_canvas(page, "#boundary")
+    page.select_option("#speed", "1000")
+    page.get_by_role("button", name="Train").click()
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    wait_for_step(page, "s >= 150")
+    moved = np.abs(read_canvas(page, "#boundary") - first_map).max(axis=2) > 30
+    assert moved.mean() > 0.05, f"only {moved.mean():.1%} of the heat map changed"
 
-        page.get_by_role("button", name="Pause").click()
-        expect(page.get_by_role("button", name="Train")).to_be_visible()
-        page.wait_for_timeout(400)  # the last updates of the tick in flight, and their event
-        paused = int(text(page, "step"))
-        page.wait_for_timeout(400)
-        assert int(text(page, "step")) == paused, "the step count moved while paused"
-        assert float(text(page, "loss")) < float(first_loss)
-        assert text(page, "accuracy").endswith("%")
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Train")).to_be_visible()
+    # the server's event after the pause: the trainer stops under the run's lock, so it shows
+    # the last step
+    page.wait_for_function("() => snapshot.state.status === 'paused'", timeout=TIMEOUT_MS)
+    paused = int(text(page, "step"))
+    page.wait_for_timeout(400)
+    assert int(text(page, "step")) == paused, "the step count moved while paused"
+    assert float(text(page, "loss")) < float(first_loss)
+    assert text(page, "accuracy").endswith("%")
 
-        page.get_by_role("button", name="Step").click()
-        wait_for_step(page, f"s === {paused + 1}")
+    page.get_by_role("button", name="Step").click()
+    wait_for_step(page, f"s === {paused + 1}")
 
-        page.get_by_role("button", name="Reset").click()
-        wait_for_step(page, "s === 0")
-        expect(page.get_by_test_id("loss")).to_have_text(first_loss)
+    page.get_by_role("button", name="Reset").click()
+    wait_for_step(page, "s === 0")
+    expect(page.get_by_test_id("loss")).to_have_text(first_loss)
 
-        # one sample's trace, then the code
-        box = page.locator("#boundary").bounding_box()
-        fx, fy = page.evaluate(
-            """() => { const c = document.getElementById('boundary');
-                const [x, y] = toPixel(c, data.extent, data.X[0][0], data.X[0][1]);
-                return [x / c.width, y / c.height]; }"""
-        )
-        page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
-        expect(page.locator("#trace")).to_contain_text("dW1 = a0.T @ delta1")
-        expect(page.locator("#trace-title")).to_contain_text("training sample #0")
-        page.get_by_role("button", name="Show the code").click()
-        expect(page.locator("#code")).to_contain_text("run.train_step(*next(stream))")
+    # one sample's trace, then the code
+    box = page.locator("#boundary").bounding_box()
+    fx, fy = page.evaluate(
+        """() => { const c = document.getElementById('boundary');
+            const [x, y] = toPixel(c, data.extent, data.X[0][0], data.X[0][1]);
+            return [x / c.width, y / c.height]; }"""
+    )
+    page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    expect(page.locator("#trace")).to_contain_text("dW1 = a0.T @ delta1")
+    expect(page.locator("#trace-title")).to_contain_text("training sample #0")
+    page.get_by_role("button", name="Show the code").click()
+    expect(page.locator("#code")).to_contain_text("run.train_step(*next(stream))")
 
-        shot = tmp_path / "lab.png"
-        page.screenshot(path=shot, full_page=True)
-        shutil.copy(shot, SCREENSHOT)
-    finally:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    shot = tmp_path / "lab.png"
+    page.screenshot(path=shot, full_page=True)
+    shutil.copy(shot, SCREENSHOT)
+    assert not tab.errors, f"JavaScript errors on the page: {tab.errors}"
 
 
-def test_a_phone_sized_viewport_has_no_horizontal_scroll(browser, lab_url):
+def test_a_phone_sized_viewport_has_no_horizontal_scroll(tab, lab_url):
     from playwright.sync_api import expect
 
-    context, page, errors = open_lab(browser, lab_url, 360, 740)
-    try:
-        wide = "() => document.documentElement.scrollWidth <= window.innerWidth"
-        assert page.evaluate(wide), "the page scrolls sideways at 360 px"
-        page.get_by_role("button", name="Train").click()
-        wait_for_step(page, "s > 0")
-        page.get_by_role("button", name="Pause").click()
-        expect(page.get_by_role("button", name="Train")).to_be_visible()
-        page.get_by_role("button", name="Show the code").click()
-        expect(page.locator("#code")).to_contain_text("TrainingRun")
-        for selector in ("#boundary", "#loss-curve", "#train", "[data-testid=accuracy]"):
-            box = page.locator(selector).bounding_box()
-            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360, selector
-        assert page.evaluate(wide), "the page scrolls sideways at 360 px with the code shown"
-    finally:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    page = open_lab(tab, lab_url, 360, 740)
+    wide = "() => document.documentElement.scrollWidth <= window.innerWidth"
+    assert page.evaluate(wide), "the page scrolls sideways at 360 px"
+    page.get_by_role("button", name="Train").click()
+    wait_for_step(page, "s > 0")
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Train")).to_be_visible()
+    page.get_by_role("button", name="Show the code").click()
+    expect(page.locator("#code")).to_contain_text("TrainingRun")
+    for selector in ("#boundary", "#loss-curve", "#train", "[data-testid=accuracy]"):
+        box = page.locator(selector).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360, selector
+    assert page.evaluate(wide), "the page scrolls sideways at 360 px with the code shown"
+    assert not tab.errors, f"JavaScript errors on the page: {tab.errors}"

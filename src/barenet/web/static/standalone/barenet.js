@@ -159,7 +159,9 @@
     const luma = new Float32Array(n);
     const alpha = new Float32Array(n);
     for (let i = 0; i < n; i++) {
-      const [r, g, b] = [0, 1, 2].map((c) => f32(data[4 * i + c] / 255));
+      const r = f32(data[4 * i] / 255);
+      const g = f32(data[4 * i + 1] / 255);
+      const b = f32(data[4 * i + 2] / 255);
       luma[i] = f32(f32(f32(r * LUMA[0]) + f32(g * LUMA[1])) + f32(b * LUMA[2]));
       alpha[i] = f32(data[4 * i + 3] / 255);
     }

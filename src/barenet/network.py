@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from itertools import pairwise
-from numbers import Integral
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -28,6 +27,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from . import initializers, losses, saving, training
 from ._buffers import Buffers, _buffer
+from ._checks import whole_number
 from .activations import ActivationFunction, Array, Sigmoid, Softmax
 from .callbacks import History, progress_callbacks
 from .exceptions import warn
@@ -431,11 +431,7 @@ class DeepNeuralNetwork:
         if batch_size is None:
             row = self.layers[0].size + 2 * sum(layer.size for layer in self.layers[1:])
             return max(1, INFERENCE_BATCH_BYTES // (row * self.dtype.itemsize))
-        if isinstance(batch_size, bool | np.bool_) or not isinstance(batch_size, Integral):
-            raise ValueError(f"batch_size must be a whole number >= 1; received {batch_size!r}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be a whole number >= 1; received {batch_size}")
-        return int(batch_size)
+        return whole_number("batch_size", batch_size, minimum=1)
 
     def _map_batches(
         self, X: ArrayLike, batch_size: int | None, f: Callable[[Array], NDArray[Any]]

@@ -12,7 +12,6 @@ Left out on purpose: no second "fast" engine. Speed comes from how the one path 
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from numpy.typing import ArrayLike
 
 from . import optimizers
 from ._buffers import Buffers
+from ._checks import whole_number
 from .activations import Array
 from .callbacks import Callback, History, ModelCheckpoint, progress_callbacks
 from .checkpoints import CheckpointError, load_checkpoint, save_checkpoint
@@ -434,15 +434,6 @@ def _split_validation(
     return X[:-n_val], Y[:-n_val], (X[-n_val:], Y[-n_val:])
 
 
-def _whole_number(name: str, value: object, minimum: int) -> int:
-    """value as an int, or a ValueError: a whole number >= minimum (not 1.7, True or "3")."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be a whole number >= {minimum}; received {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}; received {value}")
-    return int(value)
-
-
 def fit(
     model: DeepNeuralNetwork,
     X: ArrayLike,
@@ -505,9 +496,9 @@ def fit(
     On Ctrl-C the last completed epoch's checkpoint (if asked
     for) is on disk and KeyboardInterrupt propagates.
     """
-    epochs = _whole_number("epochs", epochs, minimum=0)
+    epochs = whole_number("epochs", epochs, minimum=0)
     if batch_size is not None:
-        batch_size = _whole_number("batch_size", batch_size, minimum=1)
+        batch_size = whole_number("batch_size", batch_size, minimum=1)
     X, Y = model._check_XY(X, y)
     if len(X) == 0:
         raise ValueError("fit needs at least one sample; X has 0 rows")

@@ -402,12 +402,14 @@ def test_batched_inference_equals_one_batch(out, dtype):
 
 
 def test_the_default_inference_batch_is_sized_by_bytes():
+    from barenet import inputs
     from barenet.network import INFERENCE_BATCH_BYTES
 
     model = DeepNeuralNetwork([Layer(784), Layer(256, "relu"), Layer(10, "softmax")])
     # a row of one batch holds x (784), then z and a of each layer: 2 * (256 + 10)
-    assert model._inference_batch(None) == INFERENCE_BATCH_BYTES // ((784 + 2 * 266) * 4)
-    assert model._inference_batch(None) == 12748  # 64 MiB / 5264 bytes
+    size = inputs.inference_batch(model, None)
+    assert size == INFERENCE_BATCH_BYTES // ((784 + 2 * 266) * 4)
+    assert size == 12748  # 64 MiB / 5264 bytes
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "3"])

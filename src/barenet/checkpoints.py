@@ -11,8 +11,10 @@ Reading is closed and bounded: only ``CheckpointError`` escapes, whatever the by
 must be a regular file of at most ``MAX_FILE_BYTES``; the archive is read by ``_npz.read_npz``
 (declared sizes checked before reading, numeric arrays only, never a pickle) and ``meta`` by
 ``_json.loads_strict`` (no duplicate keys, NaN, oversized numbers or deep nesting).
-``TrainingRun.restore`` then checks every value against the network and the optimizer before
-it changes anything.
+
+``save_run`` writes a ``fit``'s state (its ``TrainingRun``) into a checkpoint, and
+``restore_run`` reads one back into a run, checking every value against the network and the
+optimizer before it changes anything.
 
 For the model files users share, see ``saving.py``; a checkpoint is for resuming training.
 """
@@ -20,13 +22,16 @@ For the model files users share, see ``saving.py``; a checkpoint is for resuming
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _npz
+from . import _npz, optimizers
 from ._files import atomic_write, open_bounded
 from ._json import dumps_strict, loads_strict
+
+if TYPE_CHECKING:
+    from .training import TrainingRun
 
 FORMAT = "barenet-checkpoint"
 VERSION = 1
@@ -67,7 +72,7 @@ def load_checkpoint(
     """Read a checkpoint: (params, optimizer_state, meta). Raises CheckpointError.
 
     params are float arrays, optimizer_state numeric arrays, meta a JSON object with this
-    format's name and version; what they must match is ``TrainingRun.restore``'s to check.
+    format's name and version; what they must match is ``restore_run``'s to check.
     """
     shown = os.fspath(path)
 
@@ -106,3 +111,97 @@ def load_checkpoint(
         else:
             raise fail(f"unexpected member {name[:60]!r} ({array.dtype} {array.shape[:8]})")
     return params, state, meta
+
+
+def save_run(run: TrainingRun, path: str, epochs_done: int) -> None:
+    """Write a run's weights, optimizer state, random state, completed epochs and history."""
+    save_checkpoint(
+        path,
+        params=run.model.params,
+        optimizer_state=run.optimizer.state_dict(),
+        meta={
+            "epochs_done": epochs_done,
+            "optimizer": optimizers.serialize(run.optimizer),
+            "rng": run.rng.bit_generator.state,
+            "history": {"epoch": run.history.epoch, "history": run.history.history},
+            "layer_sizes": [layer.size for layer in run.model.layers],
+        },
+    )
+
+
+def restore_run(run: TrainingRun, path: str) -> int:
+    """Load a checkpoint into a run; returns the number of epochs it had completed.
+
+    Everything is checked before anything changes (raises ``CheckpointError``): the layer
+    sizes, each parameter's key, shape, dtype and finiteness, the optimizer's name and
+    state, the random state, the history and the epoch count.
+    """
+    params, state, meta = load_checkpoint(path)
+    model = run.model
+
+    def fail(why: str) -> CheckpointError:
+        return CheckpointError(f"{path}: {why}"[:500])
+
+    for name in ("layer_sizes", "optimizer", "rng", "history", "epochs_done"):
+        if name not in meta:
+            raise fail(f"incomplete or corrupt checkpoint (KeyError: no {name!r} in its meta)")
+    sizes = [layer.size for layer in model.layers]
+    if meta.get("layer_sizes") != sizes:
+        raise fail(
+            f"written for layer sizes {meta.get('layer_sizes')}, but this network has {sizes}"
+        )
+    if sorted(params) != sorted(model.params):
+        raise fail(f"holds parameters {sorted(params)}; this network has {sorted(model.params)}")
+    for key, value in model.params.items():
+        found = params[key]
+        if found.shape != value.shape or found.dtype != value.dtype:
+            raise fail(
+                f"{key} should be {value.dtype} {value.shape}; found {found.dtype} {found.shape}"
+            )
+        if not np.isfinite(found).all():
+            raise fail(f"{key} holds NaN or infinite values")
+    for full_key, value in state.items():
+        key = full_key.partition("/")[2]
+        if full_key != "iterations" and (
+            key not in params or value.shape != params[key].shape or not np.isfinite(value).all()
+        ):
+            raise fail(f"optimizer state {full_key} ({value.dtype} {value.shape}) does not fit")
+    optimizer, history, epochs_done = (
+        meta.get("optimizer"),
+        meta.get("history"),
+        meta.get("epochs_done"),
+    )
+    saved = optimizer.get("name") if isinstance(optimizer, dict) else None
+    if saved != run.optimizer.name:
+        raise fail(
+            f"written by optimizer {str(saved)[:40]!r}, but this fit uses "
+            f"{run.optimizer.name!r}; pass the same optimizer to resume"
+        )
+    if type(epochs_done) is not int or epochs_done < 0:
+        raise fail(f"epochs_done is {str(epochs_done)[:40]!r}; expected a whole number >= 0")
+    if not (
+        isinstance(history, dict)
+        and isinstance(history.get("epoch"), list)
+        and all(type(e) is int for e in history["epoch"])
+        and isinstance(history.get("history"), dict)
+        and all(
+            isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
+            for v in history["history"].values()
+        )
+    ):
+        raise fail("its history is not {'epoch': [int, ...], 'history': {name: [number, ...]}}")
+    rng = np.random.Generator(type(run.rng.bit_generator)())
+    try:  # NOTE: on a scratch generator first, so a bad state changes nothing
+        rng.bit_generator.state = meta["rng"]
+    except (TypeError, ValueError, KeyError, OverflowError) as err:
+        raise fail(f"bad random generator state ({str(err)[:120]})") from None
+    try:
+        run.optimizer.load_state_dict(state)
+    except ValueError as err:
+        raise fail(f"bad optimizer state ({str(err)[:200]})") from None
+    for key, value in model.params.items():
+        np.copyto(value, params[key])
+    run.rng.bit_generator.state = rng.bit_generator.state
+    run.history.epoch = list(history["epoch"])
+    run.history.history = {k: list(v) for k, v in history["history"].items()}
+    return epochs_done

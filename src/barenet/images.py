@@ -195,7 +195,7 @@ def preprocess(image: PathLike | bytes | PILImage | np.ndarray) -> np.ndarray:
     a malformed array, or a picture with no digit in it.
     Shapes: (H, W) or (H, W, C) -> (784,)
     """
-    return _mnistify(*_gray(image))
+    return _mnistify(_ink(*_gray(image)))
 
 
 def _gray(image: PathLike | bytes | PILImage | np.ndarray) -> tuple[np.ndarray, str]:
@@ -221,10 +221,9 @@ def _gray(image: PathLike | bytes | PILImage | np.ndarray) -> tuple[np.ndarray, 
     return _to_gray(_pil_array(image)), name
 
 
-def _mnistify(gray: np.ndarray, name: str) -> np.ndarray:
-    """MNIST's normalization of one grayscale picture. Shapes: (H, W) -> (784,) float32."""
+def _mnistify(ink: np.ndarray) -> np.ndarray:
+    """MNIST's normalization of one picture's ink (see `_ink`). Shapes: (H, W) -> (784,) float32."""
     Image = require_pillow()
-    ink = _ink(gray, name)
     top, bottom, left, right = _bounding_box(ink > INK_THRESHOLD)
     # NOTE: the threshold would shave off the faint anti-aliased rim of the strokes; take back
     # what lies just outside the box, or MNIST's own digits would not come back unchanged
@@ -298,9 +297,9 @@ def read_digit(image: PathLike | bytes | PILImage | np.ndarray) -> Digit:
     Takes what `preprocess` takes and raises what it raises.
     Shapes: (H, W) or (H, W, C) -> Digit(x (784,), too_small str | None)
     """
-    gray, name = _gray(image)
-    x = _mnistify(gray, name)
-    return Digit(x, too_small(x, _ink(gray, name)))
+    ink = _ink(*_gray(image))
+    x = _mnistify(ink)
+    return Digit(x, too_small(x, ink))
 
 
 def too_small(x: np.ndarray, ink: np.ndarray | None = None) -> str | None:

@@ -13,37 +13,33 @@ Forward, for l = 1..L:        z_l = a_{l-1} @ W_l + b_l,     a_l = f_l(z_l),    
 Backward, for l = L..1:       dW_l = a_{l-1}.T @ dz_l,        db_l = sum over rows of dz_l
                               dz_{l-1} = f_{l-1}.derive(dz_l @ W_l.T, z_{l-1}, a_{l-1})
 where dz_L, the output delta, comes from the loss (see ``losses.py``).
+
+The math trusts its input: the public methods check and convert X and Y first, and run
+inference in batches of rows, with the functions of ``inputs.py``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import pairwise
-from numbers import Integral
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from . import initializers, losses, saving, training
+from . import initializers, inputs, losses, saving, training
 from ._buffers import Buffers, _buffer
 from .activations import ActivationFunction, Array, Sigmoid, Softmax
 from .callbacks import History, progress_callbacks
-from .exceptions import warn
 from .initializers import Initializer
+from .inputs import INFERENCE_BATCH_BYTES as INFERENCE_BATCH_BYTES
 from .layers import Layer
 from .losses import Loss
 from .reports import format_table
 
 if TYPE_CHECKING:
     from .explain import Explanation
-
-#: Inference (``forward``, ``predict``, ``score``...) runs in batches of rows sized so that one
-#: batch's input and activations (x, z and a of every layer) take about this many bytes: enough
-#: rows for BLAS to run at full speed (MNIST's 10,000 test images are one batch for 784-256-10;
-#: batches of 1,024 rows took 1.6x as long), few enough that memory stays bounded.
-INFERENCE_BATCH_BYTES = 64 * 2**20
 
 
 class Step(NamedTuple):
@@ -258,12 +254,12 @@ class DeepNeuralNetwork:
         """The output layer's activations for X.  Shapes: X (n, d) -> (n, k).
 
         X is converted to the network's dtype and checked ``batch_size`` rows at a time (None:
-        as many rows as keep a batch near ``INFERENCE_BATCH_BYTES``), so a large input, such as
-        a uint8 ``np.memmap``, is never copied whole: the extra memory is the output plus a few
-        batches. Any batch size gives the same results up to rounding: BLAS picks its kernels
-        by the number of rows, so they are not always equal to the bit.
+        as many rows as keep a batch near ``inputs.INFERENCE_BATCH_BYTES``), so a large input,
+        such as a uint8 ``np.memmap``, is never copied whole: the extra memory is the output
+        plus a few batches. Any batch size gives the same results up to rounding: BLAS picks
+        its kernels by the number of rows, so they are not always equal to the bit.
         """
-        return self._map_batches(X, batch_size, lambda a: a)
+        return inputs.map_batches(self, X, batch_size, lambda a: a)
 
     def loss(self, X: ArrayLike, Y: ArrayLike) -> float:
         """The mean loss over the samples of X against targets Y (labels (n,) or (n, k))."""
@@ -316,7 +312,7 @@ class DeepNeuralNetwork:
         """Predictions: for a softmax output the class labels (n,); for sigmoid outputs 0/1;
         else the output values. One output unit gives (n,), several give (n, k).
         Computed in batches as ``forward``."""
-        return self._map_batches(X, batch_size, self._predictions)
+        return inputs.map_batches(self, X, batch_size, self._predictions)
 
     def _predictions(self, a: Array) -> NDArray[Any]:
         """``predict`` of a batch's output activations a (n, k)."""
@@ -336,14 +332,14 @@ class DeepNeuralNetwork:
         X is read in batches as in ``forward``; the targets are checked whole (they are the
         size of the output).
         """
-        A = self._input(X)
-        Y = self._check_Y(y, len(A))
+        A = inputs.input_array(self, X)
+        Y = inputs.check_Y(self, y, len(A))
         if len(A) == 0:
             raise ValueError("score needs at least one sample; X has 0 rows")
-        size = self._inference_batch(batch_size)
+        size = inputs.inference_batch(self, batch_size)
         hits = 0.0  # classifiers: rows with every label right; regression: squared residuals
         for start in range(0, len(A), size):
-            a = self._forward(self._rows(A, start, start + size))[0]
+            a = self._forward(inputs.rows(self, A, start, start + size))[0]
             hits += training._hits(self, a, Y[start : start + size])
         ss_tot = training._total_sum_of_squares(Y) if self.task == "regression" else 0.0
         return training._metric(self, hits, len(A), ss_tot)
@@ -389,149 +385,13 @@ class DeepNeuralNetwork:
 
     # ------------------------------------------------------------------ input checks
 
-    def _input(self, X: ArrayLike) -> NDArray[Any]:
-        """X as an (n, d) array, not yet converted (a memmap stays on disk), or a ValueError."""
-        try:
-            A = np.asarray(X)  # NOTE: no copy for arrays and memmaps; lists are converted here
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"X must be a numeric array; {err}") from None
-        if A.dtype.kind == "c":  # NOTE: refused here, before NumPy's ComplexWarning
-            raise ValueError(
-                f"X is complex ({A.dtype}); barenet takes real numbers: pass X.real or np.abs(X)"
-            )
-        d = self.layers[0].size
-        if A.ndim != 2:
-            hint = " (for one sample use X.reshape(1, -1))" if A.ndim == 1 else ""
-            raise ValueError(f"X must be 2-D (n, {d}); received shape {A.shape}{hint}")
-        if A.shape[1] != d:
-            raise ValueError(
-                f"X has {A.shape[1]} features per sample, but the input layer expects {d}"
-            )
-        return A
-
-    def _rows(self, A: NDArray[Any], start: int = 0, stop: int | None = None) -> Array:
-        """Rows start..stop of an ``_input`` array as a C-contiguous, aligned array of the
-        network's dtype, every value finite (an error names the row in the whole of A)."""
-        try:
-            B: Array = np.ascontiguousarray(A[start:stop], dtype=self.dtype)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"X must be a numeric array; {err}") from None
-        if not B.flags.aligned:  # NOTE: e.g. arrays sent to a Dask worker; take() crawls on them
-            B = B.copy()
-        _check_finite("X", B, first_row=start)
-        return B
-
     def _check_X(self, X: ArrayLike) -> Array:
-        """X as a C-contiguous array of the network's dtype, or a ValueError saying why not."""
-        return self._rows(self._input(X))
-
-    def _inference_batch(self, batch_size: int | None) -> int:
-        """Rows per inference batch: ``batch_size``, or for None as many as keep one batch's
-        input and activations (x, z and a of every layer) within INFERENCE_BATCH_BYTES."""
-        if batch_size is None:
-            row = self.layers[0].size + 2 * sum(layer.size for layer in self.layers[1:])
-            return max(1, INFERENCE_BATCH_BYTES // (row * self.dtype.itemsize))
-        if isinstance(batch_size, bool | np.bool_) or not isinstance(batch_size, Integral):
-            raise ValueError(f"batch_size must be a whole number >= 1; received {batch_size!r}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be a whole number >= 1; received {batch_size}")
-        return int(batch_size)
-
-    def _map_batches(
-        self, X: ArrayLike, batch_size: int | None, f: Callable[[Array], NDArray[Any]]
-    ) -> NDArray[Any]:
-        """``f(output activations)`` of each batch of X's rows, stacked into one array.
-
-        Shapes: X (n, d) -> (n, ...), as f gives for a batch
-        """
-        A = self._input(X)
-        size = self._inference_batch(batch_size)
-        # NOTE: an empty X gives an empty first batch, which still gives the output's shape
-        first = f(self._forward(self._rows(A, 0, size))[0])
-        out = np.empty((len(A), *first.shape[1:]), dtype=first.dtype)
-        out[: len(first)] = first
-        for start in range(size, len(A), size):
-            out[start : start + size] = f(self._forward(self._rows(A, start, start + size))[0])
-        return out
-
-    def _check_Y(self, Y: ArrayLike, n: int) -> Array:
-        """Targets for n samples as an (n, k) array of the network's dtype, or a ValueError.
-
-        Y may be labels (n,): class indices 0..k-1 when k > 1 (turned into one-hot rows),
-        or one value per sample when k == 1. The loss checks the values (``check_targets``).
-        """
-        k = self.layers[-1].size
-        try:
-            Y = np.asarray(Y)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"Y must be a numeric array; {err}") from None
-        if Y.dtype.kind == "c":  # NOTE: refused here, before NumPy's ComplexWarning
-            raise ValueError(f"Y is complex ({Y.dtype}); targets must be real numbers")
-        try:
-            Y_float = Y.astype(self.dtype)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"Y must be a numeric array; {err}") from None
-        if Y.ndim == 0 or len(Y) != n:
-            found = "a scalar" if Y.ndim == 0 else len(Y)
-            raise ValueError(f"X has {n} samples but Y has {found}; they must match")
-        _check_finite("Y", Y_float)
-        if Y.ndim == 1 and k == 1:
-            Y_float = Y_float.reshape(-1, 1)
-        elif Y.ndim == 1:
-            Y_float = _one_hot(Y_float, k)
-            if self.task == "regression":
-                _hint_softmax(self)
-        elif Y.ndim != 2 or Y.shape[1] != k:
-            raise ValueError(
-                f"Y must be labels (n,) or (n, {k}) for an output layer of {k} units; "
-                f"received shape {Y.shape}"
-            )
-        self.loss_function.check_targets(Y_float)
-        return np.ascontiguousarray(Y_float)
+        """X as the math takes it, or a ValueError saying why not (``inputs.check_X``)."""
+        return inputs.check_X(self, X)
 
     def _check_XY(self, X: ArrayLike, Y: ArrayLike) -> tuple[Array, Array]:
-        """X checked as in ``_check_X``; Y as in ``_check_Y``."""
-        X = self._check_X(X)
-        return X, self._check_Y(Y, len(X))
-
-
-def _hint_softmax(model: DeepNeuralNetwork) -> None:
-    """Class labels for a network whose output layer has no class activation."""
-    last = model.layers[-1]
-    warn(
-        f"class labels (n,) for a regression network: its output layer "
-        f"Layer({last.size}, {last.activation_function!r}) fits one-hot rows of them with "
-        f"{model.loss_function.name} and predicts {last.size} values per sample, not labels. "
-        f'For classes, make it Layer({last.size}, "softmax").'
-    )
-
-
-def _check_finite(name: str, A: Array, first_row: int = 0) -> None:
-    """A ValueError naming the first non-finite value's row (counted from first_row)."""
-    # NOTE: a sum is finite only if every term is (inf and NaN propagate), and it takes one
-    # pass with no temporary array; only a non-finite sum (or an overflowing one) looks closer
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.add.reduce(A, axis=None)):
-            return
-    bad = ~np.isfinite(A)
-    if bad.any():
-        where = np.argwhere(bad)[0]
-        at = f"row {first_row + where[0]}" + (f", column {where[1]}" if len(where) > 1 else "")
-        raise ValueError(f"{name} holds {A[tuple(where)]} at {at}; every value must be finite")
-
-
-def _one_hot(labels: Array, k: int) -> Array:
-    """Class labels (n,) -> one-hot rows (n, k), refusing labels that are not 0..k-1."""
-    bad = (labels != np.round(labels)) | (labels < 0) | (labels >= k)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(
-            f"label {float(labels[i]):g} at row {i} is not a class of this network; "
-            f"expected whole numbers 0..{k - 1} for an output layer of {k} units"
-        )
-    Y = np.zeros((len(labels), k), dtype=labels.dtype)
-    Y[np.arange(len(labels)), labels.astype(np.intp)] = 1
-    return Y
+        """X and the targets Y as the math takes them (``inputs.check_XY``)."""
+        return inputs.check_XY(self, X, Y)
 
 
 def _column_sums(dz: Array, out: Array | None = None) -> Array:

@@ -5,7 +5,7 @@ confusion matrix (as ``metrics`` computes them), one sample's class probabilitie
 training summary. Every function returns a string (or rows of strings) and prints nothing: the
 caller decides where it goes.
 
-Left out: the numbers themselves (see ``metrics.py``), plots (see ``plots.py``) and rich output
+Left out: the numbers themselves (see ``metrics.py``), plots (see ``plots``) and rich output
 such as colour, HTML or Markdown.
 """
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
+from ._checks import whole_number
 from ._config import Configurable, find
 
 
@@ -59,7 +60,7 @@ class StepDecay(Schedule):
             "StepDecay", "initial_learning_rate", initial_learning_rate, "> 0", _pos
         )
         self.drop = _check_number("StepDecay", "drop", drop, "in (0, 1]", lambda x: 0 < x <= 1)
-        self.step_size = _check_int("StepDecay", "step_size", step_size, minimum=1)
+        self.step_size = whole_number("StepDecay step_size", step_size, minimum=1, floats=True)
 
     def __call__(self, step: int) -> float:
         return self.initial_learning_rate * self.drop ** (step // self.step_size)
@@ -94,7 +95,9 @@ class ExponentialDecay(Schedule):
         self.decay_rate = _check_number(
             "ExponentialDecay", "decay_rate", decay_rate, "in (0, 1]", lambda x: 0 < x <= 1
         )
-        self.decay_steps = _check_int("ExponentialDecay", "decay_steps", decay_steps, minimum=1)
+        self.decay_steps = whole_number(
+            "ExponentialDecay decay_steps", decay_steps, minimum=1, floats=True
+        )
         if not isinstance(staircase, bool):
             raise ValueError(
                 f"ExponentialDecay staircase must be True or False; received {staircase!r}"
@@ -139,11 +142,15 @@ class CosineDecay(Schedule):
         self.initial_learning_rate = _check_number(
             "CosineDecay", "initial_learning_rate", initial_learning_rate, "> 0", _pos
         )
-        self.decay_steps = _check_int("CosineDecay", "decay_steps", decay_steps, minimum=1)
+        self.decay_steps = whole_number(
+            "CosineDecay decay_steps", decay_steps, minimum=1, floats=True
+        )
         self.alpha = _check_number(
             "CosineDecay", "alpha", alpha, "in [0, 1]", lambda x: 0 <= x <= 1
         )
-        self.warmup_steps = _check_int("CosineDecay", "warmup_steps", warmup_steps, minimum=0)
+        self.warmup_steps = whole_number(
+            "CosineDecay warmup_steps", warmup_steps, minimum=0, floats=True
+        )
 
     def __call__(self, step: int) -> float:
         lr0, w, D = self.initial_learning_rate, self.warmup_steps, self.decay_steps
@@ -215,12 +222,3 @@ def _check_number(
         if math.isfinite(x) and ok(x):
             return x
     raise ValueError(f"{owner} {name} must be a finite number {allowed}; received {value!r}")
-
-
-def _check_int(owner: str, name: str, value: Any, minimum: int) -> int:
-    """``value`` as an int when it is a whole number >= minimum (1e4 is accepted as 10000)."""
-    if isinstance(value, Real) and not isinstance(value, bool):
-        x = float(value)
-        if math.isfinite(x) and x.is_integer() and x >= minimum:
-            return int(x)
-    raise ValueError(f"{owner} {name} must be a whole number >= {minimum}; received {value!r}")

@@ -12,7 +12,6 @@ Left out on purpose: no second "fast" engine. Speed comes from how the one path 
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,9 +22,10 @@ from numpy.typing import ArrayLike
 
 from . import optimizers
 from ._buffers import Buffers
+from ._checks import whole_number
 from .activations import Array
 from .callbacks import Callback, History, ModelCheckpoint, progress_callbacks
-from .checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoints import restore_run, save_run
 from .exceptions import DataWarning, warn
 from .schedules import _check_number
 
@@ -309,101 +309,14 @@ class TrainingRun:
         )
 
     def save_checkpoint(self, path: str, epochs_done: int) -> None:
-        """Weights, optimizer state, random state, completed epochs and history, atomically."""
-        save_checkpoint(
-            path,
-            params=self.model.params,
-            optimizer_state=self.optimizer.state_dict(),
-            meta={
-                "epochs_done": epochs_done,
-                "optimizer": optimizers.serialize(self.optimizer),
-                "rng": self.rng.bit_generator.state,
-                "history": {"epoch": self.history.epoch, "history": self.history.history},
-                "layer_sizes": [layer.size for layer in self.model.layers],
-            },
-        )
+        """Weights, optimizer state, random state, completed epochs and history, atomically
+        (``checkpoints.save_run``)."""
+        save_run(self, path, epochs_done)
 
     def restore(self, path: str) -> int:
-        """Load a checkpoint into this run; returns the number of epochs it had completed.
-
-        Everything is checked before anything changes (raises ``CheckpointError``): the layer
-        sizes, each parameter's key, shape, dtype and finiteness, the optimizer's name and
-        state, the random state, the history and the epoch count.
-        """
-        params, state, meta = load_checkpoint(path)
-        model = self.model
-
-        def fail(why: str) -> CheckpointError:
-            return CheckpointError(f"{path}: {why}"[:500])
-
-        for name in ("layer_sizes", "optimizer", "rng", "history", "epochs_done"):
-            if name not in meta:
-                raise fail(f"incomplete or corrupt checkpoint (KeyError: no {name!r} in its meta)")
-        sizes = [layer.size for layer in model.layers]
-        if meta.get("layer_sizes") != sizes:
-            raise fail(
-                f"written for layer sizes {meta.get('layer_sizes')}, but this network has {sizes}"
-            )
-        if sorted(params) != sorted(model.params):
-            raise fail(
-                f"holds parameters {sorted(params)}; this network has {sorted(model.params)}"
-            )
-        for key, value in model.params.items():
-            found = params[key]
-            if found.shape != value.shape or found.dtype != value.dtype:
-                raise fail(
-                    f"{key} should be {value.dtype} {value.shape}; "
-                    f"found {found.dtype} {found.shape}"
-                )
-            if not np.isfinite(found).all():
-                raise fail(f"{key} holds NaN or infinite values")
-        for full_key, value in state.items():
-            key = full_key.partition("/")[2]
-            if full_key != "iterations" and (
-                key not in params
-                or value.shape != params[key].shape
-                or not np.isfinite(value).all()
-            ):
-                raise fail(f"optimizer state {full_key} ({value.dtype} {value.shape}) does not fit")
-        optimizer, history, epochs_done = (
-            meta.get("optimizer"),
-            meta.get("history"),
-            meta.get("epochs_done"),
-        )
-        saved = optimizer.get("name") if isinstance(optimizer, dict) else None
-        if saved != self.optimizer.name:
-            raise fail(
-                f"written by optimizer {str(saved)[:40]!r}, but this fit uses "
-                f"{self.optimizer.name!r}; pass the same optimizer to resume"
-            )
-        if type(epochs_done) is not int or epochs_done < 0:
-            raise fail(f"epochs_done is {str(epochs_done)[:40]!r}; expected a whole number >= 0")
-        if not (
-            isinstance(history, dict)
-            and isinstance(history.get("epoch"), list)
-            and all(type(e) is int for e in history["epoch"])
-            and isinstance(history.get("history"), dict)
-            and all(
-                isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
-                for v in history["history"].values()
-            )
-        ):
-            raise fail("its history is not {'epoch': [int, ...], 'history': {name: [number, ...]}}")
-        rng = np.random.Generator(type(self.rng.bit_generator)())
-        try:  # NOTE: on a scratch generator first, so a bad state changes nothing
-            rng.bit_generator.state = meta["rng"]
-        except (TypeError, ValueError, KeyError, OverflowError) as err:
-            raise fail(f"bad random generator state ({str(err)[:120]})") from None
-        try:
-            self.optimizer.load_state_dict(state)
-        except ValueError as err:
-            raise fail(f"bad optimizer state ({str(err)[:200]})") from None
-        for key, value in model.params.items():
-            np.copyto(value, params[key])
-        self.rng.bit_generator.state = rng.bit_generator.state
-        self.history.epoch = list(history["epoch"])
-        self.history.history = {k: list(v) for k, v in history["history"].items()}
-        return epochs_done
+        """Load a checkpoint into this run, everything checked before anything changes
+        (``checkpoints.restore_run``); returns the number of epochs it had completed."""
+        return restore_run(self, path)
 
 
 def _split_validation(
@@ -432,15 +345,6 @@ def _split_validation(
     if n_val == 0:
         return X, Y, None
     return X[:-n_val], Y[:-n_val], (X[-n_val:], Y[-n_val:])
-
-
-def _whole_number(name: str, value: object, minimum: int) -> int:
-    """value as an int, or a ValueError: a whole number >= minimum (not 1.7, True or "3")."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be a whole number >= {minimum}; received {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}; received {value}")
-    return int(value)
 
 
 def fit(
@@ -505,9 +409,9 @@ def fit(
     On Ctrl-C the last completed epoch's checkpoint (if asked
     for) is on disk and KeyboardInterrupt propagates.
     """
-    epochs = _whole_number("epochs", epochs, minimum=0)
+    epochs = whole_number("epochs", epochs, minimum=0)
     if batch_size is not None:
-        batch_size = _whole_number("batch_size", batch_size, minimum=1)
+        batch_size = whole_number("batch_size", batch_size, minimum=1)
     X, Y = model._check_XY(X, y)
     if len(X) == 0:
         raise ValueError("fit needs at least one sample; X has 0 rows")

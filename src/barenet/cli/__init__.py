@@ -25,8 +25,7 @@ parser and the error handling; each command is in a module of its own, with its 
     models.py      evaluate, predict, explain, info: the commands that use a model file
     delegated.py   serve, lab, export: arguments and one call into barenet.web / barenet.interop
     data.py        data fetch|info|path, and MNIST (fetched if missing) for train and evaluate
-
-``exercises`` brings its own arguments from ``barenet.exercises``.
+    exercises.py   exercises: write, grade and train with the workbook of ``barenet.exercises``
 """
 
 from __future__ import annotations
@@ -38,9 +37,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import __version__
-from ..exercises import add_arguments as add_exercises_arguments
-from ..exercises import cmd_exercises
-from . import data, delegated, models, train
+from . import data, delegated, exercises, models, train
 from .arguments import (
     MNIST_CLASSES,
     MNIST_PIXELS,
@@ -131,11 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_commands(commands)
     delegated.add_commands(commands)
     data.add_commands(commands)
-    exercises = commands.add_parser(
-        "exercises", help="write the network's math yourself: a workbook"
-    )
-    add_exercises_arguments(exercises)
-    exercises.set_defaults(func=cmd_exercises)
+    exercises.add_commands(commands)
     return parser
 
 

@@ -3,6 +3,9 @@
 ``load_mnist_or_fetch`` is how ``train`` and ``evaluate`` get MNIST: from ``--data``, or from
 where barenet looks for it, fetched first (saying what, from where, with a progress bar per file)
 when it is missing. The download and its checks are ``barenet.fetch``'s; this module only prints.
+
+``python -m barenet.datasets fetch|info`` runs here too (``datasets_main``): the same commands,
+its fetch saying only where MNIST is, its errors one line ``error: <why>``.
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .. import datasets
+from .arguments import one_line
 
 
 def load_mnist_or_fetch(data: str | None) -> tuple[np.ndarray, ...]:
@@ -87,15 +92,58 @@ def fetch_mnist_verbosely() -> Path:
     return cache
 
 
+def print_info() -> None:
+    """The cache directory, each MNIST file in it (its size, and whether its sha256 is the
+    pinned one) and $BARENET_DATA."""
+    from .. import fetch
+
+    cache = datasets.cache_dir()
+    print(f"cache: {cache}")
+    for name in datasets.MNIST_FILES:
+        file = cache / name
+        if not file.is_file():
+            print(f"  {name:<24} missing")
+            continue
+        verdict = "ok" if fetch.cached_sha256(file) == fetch.MNIST_SHA256[name] else "MISMATCH"
+        print(f"  {name:<24} {file.stat().st_size:>10} bytes  sha256 {verdict}")
+    env = os.environ.get("BARENET_DATA")
+    print(f"BARENET_DATA: {env}" if env else "BARENET_DATA: not set")
+
+
 def cmd_data(args: argparse.Namespace) -> int:
+    """``barenet data fetch|info|path``; with ``args.quiet``, fetch says only where MNIST is."""
     if args.action == "path":
         env = os.environ.get("BARENET_DATA")
         print(env if env else datasets.cache_dir())
         return 0
     if args.action == "fetch":
-        print(f"MNIST is in {fetch_mnist_verbosely()}")
+        if args.quiet:
+            from .. import fetch
+
+            cache = fetch.fetch_mnist()
+        else:
+            cache = fetch_mnist_verbosely()
+        print(f"MNIST is in {cache}")
         return 0
-    return datasets.main([args.action])
+    print_info()
+    return 0
+
+
+def datasets_main(argv: Sequence[str] | None = None) -> int:
+    """``python -m barenet.datasets fetch|info``: ``barenet data fetch|info``, with the quiet
+    fetch, and a DataError or OSError as one line, ``error: <why>``; the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m barenet.datasets", description="Fetch MNIST, or show what is cached."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("fetch", help="download MNIST into the cache (quick if already there)")
+    commands.add_parser("info", help="show the cache directory, its files and $BARENET_DATA")
+    args = parser.parse_args(argv)
+    try:
+        return cmd_data(argparse.Namespace(action=args.command, quiet=True))
+    except (datasets.DataError, OSError) as exc:
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 1
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -107,4 +155,4 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="fetch: download MNIST into the cache and verify it; info: the "
         "cached files and their checksums; path: where MNIST is read from",
     )
-    data.set_defaults(func=cmd_data)
+    data.set_defaults(func=cmd_data, quiet=False)

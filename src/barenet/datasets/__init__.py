@@ -7,9 +7,10 @@ and Keras' mnist.npz. Every malformed input raises DataError naming the file and
 `load_mnist()` looks in $BARENET_DATA, then in the cache (`cache_dir()`, where each file is checked
 against its pinned sha256), and otherwise fetches the four IDX files with `fetch_mnist()`,
 re-exported here from fetch.py. `python -m barenet.datasets fetch|info` fetches MNIST, or shows
-what is cached. The readers live in idx.py, csv.py and npz.py: each is closed (only DataError
-escapes, whatever the bytes) and bounded (a regular file of at most MAX_FILE_BYTES, sizes in a
-header checked against the file before anything is allocated).
+what is cached: it runs `barenet data fetch|info` (barenet.cli.data, which does the printing).
+The readers live in idx.py, csv.py and npz.py: each is closed (only DataError escapes, whatever
+the bytes) and bounded (a regular file of at most MAX_FILE_BYTES, sizes in a header checked
+against the file before anything is allocated).
 
 Left out: downloading (fetch.py), other data sets, augmentation, batching (see training.py).
 
@@ -18,9 +19,7 @@ Shapes: X (n, 784) float32 in [0, 1], rows are images;  y (n,) int64 in 0..9.
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -190,35 +189,11 @@ def _not_found(directory: Path) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m barenet.datasets fetch|info`; returns the exit status."""
-    from ..fetch import MNIST_SHA256, cached_sha256, fetch_mnist
+    """`python -m barenet.datasets fetch|info`; returns the exit status. It is the command
+    line's `barenet data fetch|info` (`barenet.cli.data`, where the printing is)."""
+    from ..cli.data import datasets_main
 
-    parser = argparse.ArgumentParser(
-        prog="python -m barenet.datasets", description="Fetch MNIST, or show what is cached."
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("fetch", help="download MNIST into the cache (quick if already there)")
-    commands.add_parser("info", help="show the cache directory, its files and $BARENET_DATA")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "fetch":
-            print(f"MNIST is in {fetch_mnist()}")
-            return 0
-        cache = cache_dir()
-        print(f"cache: {cache}")
-        for name in MNIST_FILES:
-            file = cache / name
-            if not file.is_file():
-                print(f"  {name:<24} missing")
-                continue
-            ok = "sha256 ok" if cached_sha256(file) == MNIST_SHA256[name] else "sha256 MISMATCH"
-            print(f"  {name:<24} {file.stat().st_size:>10} bytes  {ok}")
-        env = os.environ.get("BARENET_DATA")
-        print(f"BARENET_DATA: {env}" if env else "BARENET_DATA: not set")
-        return 0
-    except (DataError, OSError) as exc:
-        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 1
+    return datasets_main(argv)
 
 
 def __getattr__(name: str) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .. import activations, optimizers
+from .. import activations, inputs, optimizers
 from .._config import find
 from ..layers import Layer
 from ..network import DeepNeuralNetwork
@@ -258,7 +258,7 @@ class _BareNetEstimator(BaseEstimator):
             return np.asarray(self.network_.forward(X, batch_size), dtype=np.float64)
         validate_data(self, X, reset=False, skip_check_array=True)  # feature names and count
         network = self.network_
-        size = network._inference_batch(batch_size)
+        size = inputs.inference_batch(network, batch_size)
         out = np.empty((len(X), network.layers[-1].size), dtype=np.float64)
         for start in range(0, len(X), size):
             # NOTE: no name keeps a checked batch alive while the next one is made

@@ -12,13 +12,15 @@ Their text and solutions come from one place, the templates in ``templates/``
 code, against hand-worked cases and barenet's gradient checker, in a child process with a time
 limit (``grading.py``). ``driver.py`` trains the post's network with the learner's code alone.
 
+Nothing here prints: ``write``, ``check`` and ``train`` return what they did (or report it
+through a callback), and the command line, ``barenet.cli.exercises``, prints it.
+
 Left out: grading anything but this workbook's own files, and keeping a learner's progress.
 """
 
 from __future__ import annotations
 
 from .catalogue import EXERCISES, Exercise
-from .command import add_arguments, cmd_exercises
 from .driver import TrainResult, WorkbookError, train
 from .grading import Result, check
 from .workbook import render, write
@@ -29,9 +31,7 @@ __all__ = [
     "Result",
     "TrainResult",
     "WorkbookError",
-    "add_arguments",
     "check",
-    "cmd_exercises",
     "render",
     "train",
     "write",

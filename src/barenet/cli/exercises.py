@@ -1,6 +1,7 @@
 """``barenet exercises DIR [--check] [--solutions] [--force]``: the command line of the workbook.
 
-This module prints (it is part of the CLI); the rest of the package does not.
+``barenet.exercises`` writes the workbook, grades it and trains with it, and returns what it
+found (``Result``, ``TrainResult``) or reports it through a callback; this module prints it.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ import argparse
 import time
 from pathlib import Path
 
-from .catalogue import EXERCISES
-from .workbook import DEFAULT_ITERATIONS
+from ..exercises.catalogue import EXERCISES
+from ..exercises.workbook import DEFAULT_ITERATIONS
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments of ``barenet exercises``."""
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Adds ``exercises`` to barenet's commands."""
+    parser = commands.add_parser("exercises", help="write the network's math yourself: a workbook")
     parser.add_argument("dir", metavar="DIR", help="the workbook's folder")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="grade the exercises in DIR")
@@ -33,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="--check: directory holding MNIST (default: cache, then fetch)",
     )
+    parser.set_defaults(func=cmd_exercises)
 
 
 def cmd_exercises(args: argparse.Namespace) -> int:
@@ -41,7 +44,7 @@ def cmd_exercises(args: argparse.Namespace) -> int:
         if args.force:
             raise ValueError("--force is for writing a workbook; --check only reads one")
         return _check(Path(args.dir), args.iterations, args.data)
-    from .workbook import write
+    from ..exercises.workbook import write
 
     written = write(args.dir, solutions=args.solutions, force=args.force)
     count = f"{len(EXERCISES)} exercises in {len(written) - 1} files"
@@ -56,7 +59,7 @@ def cmd_exercises(args: argparse.Namespace) -> int:
 
 
 def _check(directory: Path, iterations: int, data: str | None) -> int:
-    from .grading import check
+    from ..exercises.grading import check
 
     if iterations < 0:
         raise ValueError(f"--iterations must be 0 or more; received {iterations}")
@@ -74,7 +77,7 @@ def _check(directory: Path, iterations: int, data: str | None) -> int:
 
 def _train(directory: Path, iterations: int, data: str | None, count: int) -> int:
     from ..datasets import load_mnist
-    from .driver import train
+    from ..exercises.driver import train
 
     X, y, X_test, y_test = load_mnist(data)
     print(f"All {count} pass. Now your code trains the post's network on MNIST:")

@@ -468,10 +468,13 @@ def test_bad_requests_to_a_run_are_refused(client):
         assert_error(client.post(f"{url}/step", json={"updates": updates}), 400, "updates")
     assert_error(client.post(f"{url}/step", content=b"[]"), 400, "JSON object")
     assert_error(client.post(f"{url}/reset", json={"hard": 1}), 400, "unknown keys")
-    for size in ("1", "201", "abc", "-5"):
+    # NOTE: "\u00b2" (superscript two) passes str.isdigit and int() raised: a 500; "\u0663"
+    # (Arabic-Indic three) int() reads as 3
+    for size in ("1", "201", "abc", "-5", "\u00b2", "\u0663\u0663", " 9"):
         r = client.get(f"{url}/boundary", params={"size": size})
         assert_error(r, 400, r"size.*2\.\.200")
     assert_error(client.get(f"{url}/trace"), 400, "index= is required")
+    assert_error(client.get(f"{url}/trace", params={"index": "\u00b2"}), 400, "index=")
     n = len(runs_of(client)[run].X)
     assert_error(client.get(f"{url}/trace", params={"index": n}), 400, rf"0\.\.{n - 1}")
     assert_error(client.get(f"{url}/trace", params={"index": 0, "split": "val"}), 400, "split")

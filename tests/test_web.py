@@ -228,6 +228,25 @@ def test_a_lying_content_length_is_refused(client):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("declared", [b"\xb2", b"\xb9", b"-1", b" 2", b"+2"])
+def test_a_content_length_of_other_than_ascii_digits_is_a_bad_request(declared):
+    # NOTE: "\xb2" (superscript two) passes str.isdigit, and int() then raised: a 500. An HTTP
+    # client cannot send it through httpx, so the reader is given the ASGI request directly
+    import asyncio
+
+    from starlette.requests import Request
+
+    from barenet.web import BadRequest, _read_body
+
+    async def receive():
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    scope = {"type": "http", "method": "POST", "headers": [(b"content-length", declared)]}
+    with pytest.raises(BadRequest, match="bad Content-Length") as caught:
+        asyncio.run(_read_body(Request(scope, receive)))
+    assert caught.value.status == 400
+
+
 def test_unknown_paths_and_methods_answer_json(client):
     assert_error(client.get("/api/predict"), 405, "not allowed")
     assert_error(client.get("/etc/passwd"), 404, "not found")
@@ -280,6 +299,7 @@ def test_foreign_host_headers_are_refused(model, host):
 def test_is_local_host_matches_only_loopback_names():
     assert is_local_host("127.0.0.1:8000") and is_local_host("[::1]")
     assert not is_local_host("127.0.0.1.nip.io") and not is_local_host("[::1]:80a")
+    assert not is_local_host("localhost:\u00b2") and not is_local_host("localhost:\u0663")
 
 
 def test_without_local_only_any_host_is_answered(model):

@@ -13,7 +13,7 @@ import errno
 import socket
 from typing import TYPE_CHECKING
 
-from .requests import clean_message
+from .requests import clean_message, is_ascii_digits
 
 if TYPE_CHECKING:
     from starlette.responses import Response
@@ -82,7 +82,7 @@ def is_local_host(host: str) -> bool:
             return False
     else:
         name, _, port = host.partition(":")
-    return name in LOCAL_HOSTS and (port == "" or port.isdigit())
+    return name in LOCAL_HOSTS and (port == "" or is_ascii_digits(port))
 
 
 def listen(host: str, port: int) -> socket.socket:

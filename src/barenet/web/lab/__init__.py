@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _HEADERS, LOOPBACK_BINDS, BadRequest, LocalHostOnly, _error, _read_body, loads
 from .. import _require_starlette as require_starlette
+from ..requests import is_ascii_digits
 from . import views
 from .config import (
     DATASETS,
@@ -112,7 +113,7 @@ def _query_int(request: Request, name: str, default: int | None, low: int, high:
         if default is None:
             raise BadRequest(f"?{name}= is required: a whole number in {low}..{high}")
         return default
-    if not text.isdigit() or len(text) > 9 or not low <= int(text) <= high:
+    if not is_ascii_digits(text) or len(text) > 9 or not low <= int(text) <= high:
         raise BadRequest(
             f"?{name}= must be a whole number in {low}..{high}; received {text[:20]!r}"
         )

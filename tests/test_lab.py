@@ -260,6 +260,13 @@ def test_the_code_reproduces_the_run_and_saves_the_model(client, tmp_path):
             np.testing.assert_array_equal(model.params[key], value, err_msg=f"{name} {key}")
 
 
+def test_optimizer_names_are_found_in_any_case_as_every_registry_finds_them(client):
+    for name in ("Adam", "ADAM", "RMSprop"):
+        body = client.post("/api/runs", json={"optimizer": name}).json()
+        assert body["config"]["optimizer"] == name.lower()  # the registry's own name
+        client.delete(f"/api/runs/{body['id']}")
+
+
 def test_the_code_is_built_from_the_saved_configs(client):
     run = create(client, **{**SPIRAL, "layers": "2,8:leaky_relu,3:softmax"})
     text = client.get(f"/api/runs/{run}/code").text
@@ -452,6 +459,10 @@ def test_mnist_missing_is_a_409_that_says_how_to_fetch_it(client, no_mnist):
         (b'{"noise": -0.1}', r"noise.*\[0, 5\]"),
         (b'{"dataset": "mnist", "noise": 0.1}', "noise.*toy sets"),
         (b'{"optimizer": "lbfgs"}', r"optimizer.*adam"),
+        (b'{"optimizer": {}}', r"optimizer.*any case.*received \{\}"),  # once a 500
+        (b'{"optimizer": []}', r"optimizer.*received \[\]"),  # once a 500
+        (b'{"optimizer": null}', r"optimizer.*received null"),
+        (b'{"batch_size": true}', r"batch_size.*received true"),
     ],
 )
 def test_bad_runs_are_refused_with_a_json_error(client, body, pattern):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import os
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ... import optimizers
+from ..._config import find
 from ...activations import Array, Sigmoid, Softmax
 from ...datasets import MNIST_FILES, DataError, cache_dir, load_mnist, toy
 from ...layers import Layer
@@ -94,20 +96,24 @@ def parse_config(data: Any) -> RunConfig:
         raise BadRequest(f"unknown keys {unknown}; a run takes {list(FIELDS)}")
     dataset = data.get("dataset", DEFAULTS["dataset"])
     if dataset not in DATASETS:
-        raise BadRequest(f'"dataset" must be one of {list(DATASETS)}; received {dataset!r:.60}')
+        raise BadRequest(f'"dataset" must be one of {list(DATASETS)}; received {_shown(dataset)}')
     spec = data.get("layers", DEFAULT_LAYERS[dataset])
     if not isinstance(spec, str) or len(spec) > 200:
         raise BadRequest(f'"layers" must be a string such as {DEFAULT_LAYERS[dataset]!r}')
+    # NOTE: found as every registry finds a name (any case, or the class name); the JSON value
+    # may be anything, so no `in` on the dict (an object or list is unhashable)
     name = data.get("optimizer", DEFAULTS["optimizer"])
-    if name not in optimizers.OPTIMIZERS:
+    optimizer = find(optimizers.OPTIMIZERS, name)
+    if optimizer is None:
         raise BadRequest(
-            f'"optimizer" must be one of {sorted(optimizers.OPTIMIZERS)}; received {name!r:.60}'
+            f'"optimizer" must be one of {sorted(optimizers.OPTIMIZERS)} (any case); received '
+            f"{_shown(name)}"
         )
     n_default = DEFAULT_N.get(dataset, 300)
     config = RunConfig(
         dataset=dataset,
         layers=spec,
-        optimizer=name,
+        optimizer=optimizer.name,
         learning_rate=check_learning_rate(data.get("learning_rate", DEFAULTS["learning_rate"])),
         batch_size=_integer(data, "batch_size", DEFAULTS["batch_size"], 1, MAX_N),
         seed=_integer(data, "seed", DEFAULTS["seed"], 0, MAX_SEED),
@@ -126,7 +132,9 @@ def parse_config(data: Any) -> RunConfig:
             or not isinstance(noise, Real)
             or not 0 <= float(noise) <= MAX_NOISE
         ):
-            raise BadRequest(f'"noise" must be a number in [0, {MAX_NOISE:g}]; received {noise!r}')
+            raise BadRequest(
+                f'"noise" must be a number in [0, {MAX_NOISE:g}]; received {_shown(noise)}'
+            )
         config = replace(config, noise=float(noise))
     if config.batch_size > config.n:
         raise BadRequest(
@@ -147,15 +155,24 @@ def check_learning_rate(value: Any) -> float:
         or not 0 < float(value) <= MAX_LEARNING_RATE
     ):
         raise BadRequest(
-            f'"learning_rate" must be a number in (0, {MAX_LEARNING_RATE:g}]; received {value!r}'
+            f'"learning_rate" must be a number in (0, {MAX_LEARNING_RATE:g}]; '
+            f"received {_shown(value)}"
         )
     return float(value)
+
+
+def _shown(value: Any) -> str:
+    """A JSON value as the client wrote it (``true``, not Python's ``True``), cut short."""
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _integer(data: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, Integral) or not low <= int(value) <= high:
-        raise BadRequest(f'"{key}" must be a whole number in {low}..{high}; received {value!r:.60}')
+        raise BadRequest(
+            f'"{key}" must be a whole number in {low}..{high}; received {_shown(value)}'
+        )
     return int(value)
 
 

@@ -5,12 +5,11 @@ for what is left out, refusing (``BadRequest``, 400) anything outside the limits
 a single weight or sample is allocated. ``load_data`` draws the toy set (training, and held
 out with the next seed) or slices MNIST from the cache (409 when it is not there).
 
-Layers are written in the CLI's ``--layers`` syntax, read by ``cli.parse_layers``.
+Layers are written in the CLI's ``--layers`` syntax, read by ``layers.parse_layers``.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import os
@@ -24,7 +23,7 @@ from ... import optimizers
 from ..._config import find
 from ...activations import Array, Sigmoid, Softmax
 from ...datasets import MNIST_FILES, DataError, cache_dir, load_mnist, toy
-from ...layers import Layer
+from ...layers import Layer, parse_layers
 from .. import BadRequest
 
 TOY = ("spiral", "moons", "circles", "xor", "gaussians", "sine")
@@ -77,14 +76,13 @@ class RunConfig:
         return {name: getattr(self, name) for name in FIELDS}
 
 
-def parse_layers(spec: str) -> list[Layer]:
-    """The CLI's ``--layers`` syntax, e.g. ``"2,16:tanh,16:tanh,3:softmax"``, as Layers."""
-    from ...cli import parse_layers as cli_parse_layers
-
+def layers_of(spec: str) -> list[Layer]:
+    """The CLI's ``--layers`` syntax, e.g. ``"2,16:tanh,16:tanh,3:softmax"``, as Layers;
+    BadRequest (400) names the entry that is wrong."""
     try:
-        return cli_parse_layers(spec)
-    except (argparse.ArgumentTypeError, ValueError) as err:
-        raise BadRequest(f'"layers": {err}'.replace("--layers", "layers")) from None
+        return parse_layers(spec, name='"layers"')
+    except ValueError as err:
+        raise BadRequest(str(err)) from None
 
 
 def parse_config(data: Any) -> RunConfig:
@@ -178,7 +176,7 @@ def _integer(data: dict[str, Any], key: str, default: int, low: int, high: int) 
 
 def _check_layers(config: RunConfig) -> None:
     """The layers fit the data set and the limits; checked before any weight is allocated."""
-    dataset, layers = config.dataset, parse_layers(config.layers)
+    dataset, layers = config.dataset, layers_of(config.layers)
     sizes = [layer.size for layer in layers]
     if len(layers) > MAX_LAYERS or max(sizes[1:]) > MAX_WIDTH:
         raise BadRequest(
@@ -225,7 +223,7 @@ def classes(config: RunConfig) -> int:
     """The number of classes (0 for the regression)."""
     if config.dataset == "sine":
         return 0
-    size = parse_layers(config.layers)[-1].size
+    size = layers_of(config.layers)[-1].size
     return 2 if size == 1 else size
 
 

@@ -37,7 +37,7 @@ from ...training import (
 )
 from .. import BadRequest
 from . import views
-from .config import RunConfig, load_data, parse_layers
+from .config import RunConfig, layers_of, load_data
 from .views import finite, rounded
 
 MAX_UPDATES = 5000  # per step request
@@ -107,7 +107,7 @@ class LabRun:
         self.reset()
 
     def _network(self) -> DeepNeuralNetwork:
-        return DeepNeuralNetwork(parse_layers(self.config.layers), seed=self.config.seed)
+        return DeepNeuralNetwork(layers_of(self.config.layers), seed=self.config.seed)
 
     # ------------------------------------------------------------------ training
 

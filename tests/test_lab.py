@@ -70,9 +70,15 @@ def create(client, **body):
 
 
 def step(client, run, updates):
-    response = client.post(f"/api/runs/{run}/step", json={"updates": updates})
-    assert response.status_code == 200, response.text
-    return response.json()
+    """The state after ``updates`` more updates, asking again when a request's time runs out."""
+    while True:
+        response = client.post(f"/api/runs/{run}/step", json={"updates": updates})
+        assert response.status_code == 200, response.text
+        state = response.json()
+        assert 1 <= state["updates"] <= updates
+        updates -= state["updates"]
+        if updates == 0 or state["status"] != "paused":
+            return state
 
 
 def assert_error(response, status: int, pattern: str) -> None:
@@ -154,6 +160,18 @@ def test_spiral_reaches_95_percent_within_a_few_thousand_updates(client):
     assert state["step"] == 2000 and state["epoch"] == 2000 // 10
     assert state["accuracy"] >= 0.95, state
     assert state["val_accuracy"] >= 0.85, state
+
+
+def test_a_step_request_stops_at_its_deadline_and_says_how_many_updates_it_made(
+    client, monkeypatch
+):
+    run = create(client, **SPIRAL)
+    response = client.post(f"/api/runs/{run}/step", json={"updates": 50})
+    assert response.json()["updates"] == 50 and response.json()["step"] == 50
+    monkeypatch.setattr(lab_module, "STEP_SECONDS", 0.0)  # past the deadline at once
+    state = client.post(f"/api/runs/{run}/step", json={"updates": 50}).json()
+    assert state["updates"] == 1 and state["step"] == 51  # one update: always some progress
+    assert state["status"] == "paused"
 
 
 def test_the_lab_trains_exactly_as_fit_does(client):

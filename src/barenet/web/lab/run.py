@@ -156,7 +156,8 @@ class LabRun:
 
     def step(self, updates: int, deadline: float | None = None) -> int:
         """Up to ``updates`` updates (fewer when diverged, at MAX_STEPS, or past ``deadline``
-        on ``time.monotonic``); returns how many were made."""
+        on ``time.monotonic``, which is checked after the first update: each call makes
+        progress even when it waited for the lock); returns how many were made."""
         done = 0
         with self.lock, np.errstate(over="ignore", invalid="ignore"):
             for _ in range(updates):
@@ -164,7 +165,7 @@ class LabRun:
                     self.status = "done"
                     break
                 if self.status == "diverged" or (
-                    deadline is not None and time.monotonic() > deadline
+                    done and deadline is not None and time.monotonic() > deadline
                 ):
                     break
                 Xb, Yb, yb = next(self._batches)

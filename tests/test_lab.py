@@ -569,6 +569,40 @@ def test_event_streams_are_capped(client, monkeypatch):
         assert_error(client.get(f"/api/runs/{run}/events"), 429, "at most 1 event stream")
 
 
+def test_the_stream_cap_holds_for_requests_that_come_at_once(client, monkeypatch):
+    # NOTE: the place was once counted when the stream started, after the check: requests that
+    # came together all passed the check
+    import threading
+
+    monkeypatch.setattr(lab_module, "MAX_STREAMS", 2)
+    run = create(client, **SPIRAL)
+    statuses, opened, done = [], threading.Barrier(6), threading.Event()
+
+    def watch():
+        opened.wait()
+        with client.stream("GET", f"/api/runs/{run}/events") as stream:
+            statuses.append(stream.status_code)
+            if stream.status_code == 200:
+                lines = stream.iter_lines()
+                assert next(x for x in lines if x.startswith("data: "))
+                done.wait(10)
+
+    threads = [threading.Thread(target=watch) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(statuses) < 6 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    done.set()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(statuses) == [200, 200, 429, 429, 429, 429]
+    deadline = time.monotonic() + 5
+    while client.app.state.runs.streams and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert client.app.state.runs.streams == 0  # every place given back
+
+
 def test_requests_naming_another_host_are_refused(client):
     response = client.get("/api/lab", headers={"Host": "evil.example"})
     assert_error(response, 421, "refused")

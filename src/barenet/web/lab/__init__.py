@@ -298,40 +298,49 @@ def create_lab_app(
         headers = {**_HEADERS, "Content-Disposition": 'inline; filename="lab_run.py"'}
         return Response(text, media_type="text/x-python; charset=utf-8", headers=headers)
 
+    class EventStream(StreamingResponse):
+        """A stream that gives its place back (``runs.close_stream``) however it ends: run to
+        its end, the client gone, or never started."""
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                runs.close_stream()
+
     @api
     async def events(request: Request) -> Response:
         key = request.path_params["id"]
         run = run_of(request)
-        if runs.streams >= MAX_STREAMS:
-            raise BadRequest(f"at most {MAX_STREAMS} event streams at once", 429)
 
         async def stream() -> AsyncIterator[str]:
-            with runs.lock:
-                runs.streams += 1
-            try:
-                yield "retry: 2000\n\n"
-                sent, started = -1, time.monotonic()
-                quiet = started
-                while time.monotonic() - started < STREAM_SECONDS:
-                    if key not in runs.runs:
-                        yield 'event: gone\ndata: {"error": "the run was forgotten"}\n\n'
-                        return
-                    run.touch()
-                    if run.version != sent:
-                        sent = run.version
-                        snapshot = await run_in_threadpool(run.snapshot)
-                        yield f"id: {sent}\ndata: {json.dumps(snapshot)}\n\n"
-                        quiet = time.monotonic()
-                    elif time.monotonic() - quiet > KEEPALIVE_SECONDS:
-                        yield ": keep-alive\n\n"
-                        quiet = time.monotonic()
-                    await asyncio.sleep(EVENT_SECONDS)
-            finally:
-                with runs.lock:
-                    runs.streams -= 1
+            yield "retry: 2000\n\n"
+            sent, started = -1, time.monotonic()
+            quiet = started
+            while time.monotonic() - started < STREAM_SECONDS:
+                if key not in runs.runs:
+                    yield 'event: gone\ndata: {"error": "the run was forgotten"}\n\n'
+                    return
+                run.touch()
+                if run.version != sent:
+                    sent = run.version
+                    snapshot = await run_in_threadpool(run.snapshot)
+                    yield f"id: {sent}\ndata: {json.dumps(snapshot)}\n\n"
+                    quiet = time.monotonic()
+                elif time.monotonic() - quiet > KEEPALIVE_SECONDS:
+                    yield ": keep-alive\n\n"
+                    quiet = time.monotonic()
+                await asyncio.sleep(EVENT_SECONDS)
 
         headers = {**_HEADERS, "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+        # NOTE: the place is taken here, under the lock, and not when the stream starts: between
+        # this check and the first event other requests can come
+        runs.open_stream(MAX_STREAMS)
+        try:
+            return EventStream(stream(), media_type="text/event-stream", headers=headers)
+        except BaseException:
+            runs.close_stream()
+            raise
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 500)

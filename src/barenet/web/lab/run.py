@@ -28,12 +28,12 @@ from ... import optimizers, schedules
 from ...activations import Array
 from ...network import DeepNeuralNetwork
 from ...training import (
-    TrainingDivergedError,
     TrainingRun,
     _hits,
     _metric,
     _total_sum_of_squares,
     evaluate,
+    metric_name,
 )
 from .. import BadRequest
 from . import views
@@ -169,10 +169,9 @@ class LabRun:
                 ):
                     break
                 Xb, Yb, yb = next(self._batches)
-                try:
-                    loss, a = self.run.train_step(Xb, Yb, yb)
-                except TrainingDivergedError:
-                    loss = math.nan
+                # NOTE: train_step returns a non-finite loss (and makes no update) rather than
+                # raise; fit raises TrainingDivergedError from it, the lab says "diverged"
+                loss, a = self.run.train_step(Xb, Yb, yb)
                 if not math.isfinite(loss):
                     self.status = "diverged"
                     break
@@ -222,7 +221,7 @@ class LabRun:
         """Loss and metric on the whole training and held-out sets, at the current weights."""
         train = evaluate(self.model, self.X, self.Y)
         val = evaluate(self.model, self.X_val, self.Y_val)
-        metric = "r2" if self.model.task == "regression" else "accuracy"
+        metric = metric_name(self.model)
         return {
             "loss": train["loss"],
             "metric": train[metric],
@@ -236,7 +235,7 @@ class LabRun:
         self._running = [0.0, 0.0, 0]
         ss_tot = self._ss_tot * seen / len(self.Y)
         val = evaluate(self.model, self.X_val, self.Y_val)
-        metric = "r2" if self.model.task == "regression" else "accuracy"
+        metric = metric_name(self.model)
         return {
             "loss": loss_sum / seen,
             "metric": _metric(self.model, hits, int(seen), ss_tot),

@@ -614,9 +614,44 @@ def test_barenet_lab_refuses_a_port_in_use(capsys):
         s.listen()
         port = s.getsockname()[1]
         assert main(["lab", "--port", str(port)]) == 1
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert out == ""  # the address is printed only once the port is the lab's
+    assert err.strip() == (
+        f"error: lab: port {port} on 127.0.0.1 is already in use (by another server?); "
+        f"choose another with --port, e.g. --port {port + 1}"
+    )
+
+
+def test_barenet_lab_takes_a_port_as_serve_does(capsys):
+    with pytest.raises(SystemExit) as usage:
+        main(["lab", "--port", "99999"])
+    assert usage.value.code == 2
+    assert "argument --port: must be a port number in 1..65535" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["lab", "--help"])
+    assert "the TCP port (default: 8001)" in " ".join(capsys.readouterr().out.split())
+
+
+def test_the_lab_says_its_address_through_on_ready_and_the_cli_prints_it(capsys, monkeypatch):
+    class Ready(Exception):
+        pass
+
+    said = []
+
+    def ready(url):
+        said.append(url)
+        raise Ready  # instead of serving
+
+    with pytest.raises(Ready):
+        lab_module.serve_lab("127.0.0.1", 0, on_ready=ready)  # 0: a port the system chooses
+    assert re.fullmatch(r"http://127\.0\.0\.1:[1-9][0-9]*/", said[0]), said
+    assert capsys.readouterr().out == ""  # the library prints nothing
+    monkeypatch.setattr(
+        lab_module, "serve_lab", lambda host, port, on_ready: on_ready(f"http://{host}:{port}/")
+    )
+    assert main(["lab", "--port", "8123"]) == 0
     assert (
-        err.strip() == f"error: lab: port {port} on 127.0.0.1 is in use; choose another with --port"
+        capsys.readouterr().out == "barenet lab on http://127.0.0.1:8123/ - press Ctrl+C to stop\n"
     )
 
 

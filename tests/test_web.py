@@ -584,6 +584,28 @@ def test_serve_on_a_port_in_use_says_so_in_one_line_before_printing(model, tmp_p
     assert f"--port {port + 1}" in lines[0]
 
 
+def test_serve_says_its_address_through_on_ready_and_prints_nothing(model, tmp_path, capsys):
+    from barenet.web import serve
+
+    class Ready(Exception):
+        pass
+
+    said = []
+
+    def ready(url, served):
+        said.append((url, served))
+        raise Ready  # instead of serving
+
+    path = tmp_path / "model.safetensors"
+    model.save(path)
+    with pytest.raises(Ready):
+        serve(str(path), port=0, on_ready=ready)  # 0: a port the system chooses
+    url, served = said[0]
+    assert re.fullmatch(r"http://127\.0\.0\.1:[1-9][0-9]*/", url), url
+    assert served.layers[1].size == model.layers[1].size
+    assert capsys.readouterr().out == ""
+
+
 def test_listen_refuses_a_port_out_of_range():
     from barenet.web import listen
 

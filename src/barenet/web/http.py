@@ -3,19 +3,22 @@
 ``_require_starlette`` raises the ImportError naming ``barenet[web]``; ``LocalHostOnly`` refuses a
 request whose Host header is not the loopback (DNS-rebinding protection) for a server bound to
 one of ``LOOPBACK_BINDS``; ``_error`` is every error response, ``{"error": "..."}``; ``listen``
-binds the port before anything is printed, or says in one line why it cannot. Left out: the
-routes and what they answer (``app``, ``lab``), and reading a request (``requests``).
+binds the port before anything is printed, or says in one line why it cannot, and
+``run_server`` serves an app on that socket with uvicorn. Left out: the routes and what they
+answer (``app``, ``lab``), and reading a request (``requests``).
 """
 
 from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .requests import clean_message, is_ascii_digits
 
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
     from starlette.responses import Response
     from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -105,3 +108,23 @@ def listen(host: str, port: int) -> socket.socket:
         sock.close()
         raise OSError(f"cannot listen on {host!r}: {err}") from None
     return sock
+
+
+def run_server(
+    app: Starlette, sock: socket.socket, on_ready: Callable[[str], object] | None
+) -> None:
+    """Serve ``app`` on the bound ``sock`` with uvicorn until ^C, then close the socket.
+
+    ``on_ready(url)`` is called first, with the address to open (``http://host:port/``, the
+    port the system chose for port 0): the CLI prints it; the library prints nothing.
+    """
+    import uvicorn
+
+    try:
+        host, port = sock.getsockname()[:2]
+        if on_ready is not None:
+            on_ready(f"http://{f'[{host}]' if ':' in host else host}:{port}/")
+        config = uvicorn.Config(app, log_level="warning", server_header=False)
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()

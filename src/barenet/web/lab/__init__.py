@@ -27,10 +27,8 @@ Left out: sharing runs between people, and keeping them across restarts.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
@@ -38,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _HEADERS, LOOPBACK_BINDS, BadRequest, LocalHostOnly, _error, _read_body, loads
 from .. import _require_starlette as require_starlette
+from ..http import listen, run_server
 from ..requests import is_ascii_digits
 from . import views
 from .config import (
@@ -374,33 +373,15 @@ def create_lab_app(
     return app
 
 
-def serve_lab(host: str = "127.0.0.1", port: int = 8001) -> None:
-    """Serve the lab on http://host:port/ until ^C (loopback only, unless host says otherwise)."""
-    require_starlette()
-    import uvicorn
+def serve_lab(
+    host: str = "127.0.0.1", port: int = 8001, on_ready: Callable[[str], object] | None = None
+) -> None:
+    """Serve the lab on http://host:port/ until ^C (loopback only, unless host says otherwise).
 
+    The port is bound first (a port in use is an OSError saying so in one line); then
+    ``on_ready(url)`` is called, before the first request is answered: ``barenet lab`` prints
+    the address there; the library prints nothing.
+    """
+    require_starlette()
     app = create_lab_app(local_only=host in LOOPBACK_BINDS)
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
-
-
-def port_in_use(host: str, port: int) -> bool:
-    """Whether something already listens on host:port (uvicorn would fail to bind it)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return True
-    return False
-
-
-def cmd_lab(args: argparse.Namespace) -> int:
-    """``barenet lab [--host 127.0.0.1] [--port 8001]``."""
-    require_starlette()
-    if port_in_use(args.host, args.port):
-        raise OSError(f"port {args.port} on {args.host} is in use; choose another with --port")
-    shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"barenet lab on http://{shown}:{args.port}/ - press Ctrl+C to stop", flush=True)
-    serve_lab(args.host, args.port)
-    return 0
+    run_server(app, listen(host, port), on_ready)

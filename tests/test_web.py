@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -250,6 +251,36 @@ def test_a_content_length_of_other_than_ascii_digits_is_a_bad_request(declared):
 def test_unknown_paths_and_methods_answer_json(client):
     assert_error(client.get("/api/predict"), 405, "not allowed")
     assert_error(client.get("/etc/passwd"), 404, "not found")
+
+
+def test_both_apps_are_made_by_make_app_pages_and_json_errors_included(tmp_path):
+    # the draw-a-digit app and the lab share it: static pages, the Host check, JSON errors
+    from starlette.routing import Route
+
+    from barenet.web.http import make_app
+
+    def fails(request):
+        return 1 / 0
+
+    (tmp_path / "page.html").write_text("<p>hi</p>")
+    app = make_app(
+        [Route("/fails", fails)], tmp_path, {"/": ("page.html", "text/html")}, local_only=True
+    )
+    with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as c:
+        page = c.get("/")
+        assert page.text == "<p>hi</p>" and page.headers["x-content-type-options"] == "nosniff"
+        assert_error(c.get("/fails"), 500, r"^internal error \(ZeroDivisionError\); the server")
+        assert_error(c.post("/"), 405, "method not allowed")
+        assert_error(c.get("/nothing"), 404, "not found")
+        assert_error(c.get("/", headers={"Host": "evil.example"}), 421, "refused")
+
+
+def test_jsonable_makes_any_value_strict_json():
+    from barenet.web.http import jsonable
+
+    value = {1: (np.float32(0.5), float("nan"), -np.inf), "n": [np.int64(3), True, None, "s"]}
+    assert jsonable(value) == {"1": [0.5, None, None], "n": [3, True, None, "s"]}
+    assert jsonable({"path": Path("/x")}) == {"path": "/x"}  # anything else: its str
 
 
 def test_the_server_keeps_answering_after_bad_requests(client, model):

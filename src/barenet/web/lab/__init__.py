@@ -34,9 +34,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from .. import _HEADERS, LOOPBACK_BINDS, BadRequest, LocalHostOnly, _error, _read_body, loads
+from .. import _HEADERS, LOOPBACK_BINDS, BadRequest, _error, _read_body, loads
 from .. import _require_starlette as require_starlette
-from ..http import listen, run_server
+from ..http import listen, make_app, run_server
 from ..requests import is_ascii_digits
 from . import views
 from .config import (
@@ -72,6 +72,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
+    from starlette.routing import BaseRoute
 
 __all__ = ["create_lab_app", "serve_lab"]
 
@@ -169,18 +170,11 @@ def create_lab_app(
     ``clock`` (seconds) decides when runs are idle, for tests.
     """
     require_starlette()
-    from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
-    from starlette.exceptions import HTTPException
-    from starlette.middleware import Middleware
     from starlette.responses import JSONResponse, Response, StreamingResponse
     from starlette.routing import Route
 
     runs = Runs(max_runs, idle_seconds, clock)
-    files = resources.files("barenet.web").joinpath("static").joinpath("lab")
-    pages = {
-        route: (files.joinpath(name).read_bytes(), kind) for route, (name, kind) in _STATIC.items()
-    }
 
     def api(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
@@ -190,10 +184,6 @@ def create_lab_app(
                 return _error(str(err), err.status)
 
         return endpoint
-
-    async def page(request: Request) -> Response:
-        content, kind = pages[request.url.path]
-        return Response(content, media_type=kind, headers=_HEADERS)
 
     @api
     async def get_info(request: Request) -> Response:
@@ -341,16 +331,8 @@ def create_lab_app(
             runs.close_stream()
             raise
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        status = getattr(exc, "status_code", 500)
-        return _error(str(getattr(exc, "detail", "error")), status)
-
-    async def server_error(request: Request, exc: Exception) -> Response:
-        return _error(f"internal error ({type(exc).__name__}); the server keeps running", 500)
-
     prefix = "/api/runs/{id}"
-    routes = [Route(path, page) for path in _STATIC]
-    routes += [
+    routes: list[BaseRoute] = [
         Route("/api/lab", get_info),
         Route("/api/runs", create, methods=["POST"]),
         Route(prefix, one, methods=["GET", "PATCH", "DELETE"]),
@@ -364,11 +346,8 @@ def create_lab_app(
         Route(f"{prefix}/data", data),
         Route(f"{prefix}/code", code),
     ]
-    app = Starlette(
-        routes=routes,
-        middleware=[Middleware(LocalHostOnly)] if local_only else [],
-        exception_handlers={HTTPException: http_error, Exception: server_error},
-    )
+    static = resources.files("barenet.web").joinpath("static").joinpath("lab")
+    app = make_app(routes, static, _STATIC, local_only=local_only)
     app.state.runs = runs
     return app
 

@@ -36,9 +36,10 @@ from ...training import (
     metric_name,
 )
 from .. import BadRequest
+from ..http import jsonable
 from . import views
 from .config import RunConfig, layers_of, load_data
-from .views import finite, rounded
+from .views import rounded
 
 MAX_UPDATES = 5000  # per step request
 MAX_STEPS = 1_000_000  # per run: then its status is "done"
@@ -260,7 +261,7 @@ class LabRun:
     def _state(self) -> dict[str, Any]:
         m = self._measure()
         regression = self.model.task == "regression"
-        return finite(
+        return jsonable(
             {
                 "step": self.steps,
                 "epoch": self.steps // self.batches_per_epoch,
@@ -289,7 +290,7 @@ class LabRun:
                 "every": self.curve.every,
                 **{k: rounded(v, 6) for k, v in self.curve.points.items()},
             },
-            "gradients": finite(views.gradient_norms(self)),
+            "gradients": jsonable(views.gradient_norms(self)),
             "units": views.units(self),
         }
         if self.config.dataset == "mnist":

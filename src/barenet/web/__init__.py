@@ -32,7 +32,8 @@ The package, one concept a module (this one is the public API and ``serve``):
 
     requests.py   reading a request: the body, strict JSON, pixels and images; BadRequest
     app.py        create_app: the routes, describe and predict, the decode and request slots
-    http.py       what the page and the lab share: Starlette check, headers, Host check, listen
+    http.py       what the page and the lab share: make_app (static pages, JSON errors), the
+                  Host check, headers, jsonable, listen and run_server
     lab/          ``barenet lab``, a second app built from the same pieces
 
 The limits are constants of the module that reads them (``requests`` for the body, JSON and

@@ -140,6 +140,10 @@ def test_debug_goes_before_or_after_the_command(argv):
         (["--dropout", "1.5"], "argument --dropout: must be a fraction in [0, 1)"),
         (["--seed", "-1"], "argument --seed: must be a whole number >= 0"),
         (["--layers", "784"], "--layers needs the input size and at least one layer"),
+        (
+            ["--layers", "784,1e3:relu,10"],
+            "argument --layers: --layers entry '1e3:relu': the size must be a whole number >= 1",
+        ),
         (["--layers", "100,16,10"], "--layers must start with 784, the pixels of an MNIST"),
         (["--layers", "784,16,5"], "--layers must end with 10 units, one per digit; received 5"),
         (["--out", "model.npz"], "--out must name a .safetensors file; received 'model.npz'"),

@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -228,9 +229,58 @@ def test_a_lying_content_length_is_refused(client):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("declared", [b"\xb2", b"\xb9", b"-1", b" 2", b"+2"])
+def test_a_content_length_of_other_than_ascii_digits_is_a_bad_request(declared):
+    # NOTE: "\xb2" (superscript two) passes str.isdigit, and int() then raised: a 500. An HTTP
+    # client cannot send it through httpx, so the reader is given the ASGI request directly
+    import asyncio
+
+    from starlette.requests import Request
+
+    from barenet.web import BadRequest, _read_body
+
+    async def receive():
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    scope = {"type": "http", "method": "POST", "headers": [(b"content-length", declared)]}
+    with pytest.raises(BadRequest, match="bad Content-Length") as caught:
+        asyncio.run(_read_body(Request(scope, receive)))
+    assert caught.value.status == 400
+
+
 def test_unknown_paths_and_methods_answer_json(client):
     assert_error(client.get("/api/predict"), 405, "not allowed")
     assert_error(client.get("/etc/passwd"), 404, "not found")
+
+
+def test_both_apps_are_made_by_make_app_pages_and_json_errors_included(tmp_path):
+    # the draw-a-digit app and the lab share it: static pages, the Host check, JSON errors
+    from starlette.routing import Route
+
+    from barenet.web.http import make_app
+
+    def fails(request):
+        return 1 / 0
+
+    (tmp_path / "page.html").write_text("<p>hi</p>")
+    app = make_app(
+        [Route("/fails", fails)], tmp_path, {"/": ("page.html", "text/html")}, local_only=True
+    )
+    with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as c:
+        page = c.get("/")
+        assert page.text == "<p>hi</p>" and page.headers["x-content-type-options"] == "nosniff"
+        assert_error(c.get("/fails"), 500, r"^internal error \(ZeroDivisionError\); the server")
+        assert_error(c.post("/"), 405, "method not allowed")
+        assert_error(c.get("/nothing"), 404, "not found")
+        assert_error(c.get("/", headers={"Host": "evil.example"}), 421, "refused")
+
+
+def test_jsonable_makes_any_value_strict_json():
+    from barenet.web.http import jsonable
+
+    value = {1: (np.float32(0.5), float("nan"), -np.inf), "n": [np.int64(3), True, None, "s"]}
+    assert jsonable(value) == {"1": [0.5, None, None], "n": [3, True, None, "s"]}
+    assert jsonable({"path": Path("/x")}) == {"path": "/x"}  # anything else: its str
 
 
 def test_the_server_keeps_answering_after_bad_requests(client, model):
@@ -280,6 +330,7 @@ def test_foreign_host_headers_are_refused(model, host):
 def test_is_local_host_matches_only_loopback_names():
     assert is_local_host("127.0.0.1:8000") and is_local_host("[::1]")
     assert not is_local_host("127.0.0.1.nip.io") and not is_local_host("[::1]:80a")
+    assert not is_local_host("localhost:\u00b2") and not is_local_host("localhost:\u0663")
 
 
 def test_without_local_only_any_host_is_answered(model):
@@ -562,6 +613,28 @@ def test_serve_on_a_port_in_use_says_so_in_one_line_before_printing(model, tmp_p
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"error: serve: port {port} on 127.0.0.1 is already in use")
     assert f"--port {port + 1}" in lines[0]
+
+
+def test_serve_says_its_address_through_on_ready_and_prints_nothing(model, tmp_path, capsys):
+    from barenet.web import serve
+
+    class Ready(Exception):
+        pass
+
+    said = []
+
+    def ready(url, served):
+        said.append((url, served))
+        raise Ready  # instead of serving
+
+    path = tmp_path / "model.safetensors"
+    model.save(path)
+    with pytest.raises(Ready):
+        serve(str(path), port=0, on_ready=ready)  # 0: a port the system chooses
+    url, served = said[0]
+    assert re.fullmatch(r"http://127\.0\.0\.1:[1-9][0-9]*/", url), url
+    assert served.layers[1].size == model.layers[1].size
+    assert capsys.readouterr().out == ""
 
 
 def test_listen_refuses_a_port_out_of_range():

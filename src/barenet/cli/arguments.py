@@ -13,6 +13,7 @@ import argparse
 import math
 from typing import Any
 
+from .. import layers
 from ..layers import Layer
 
 MNIST_PIXELS, MNIST_CLASSES = 784, 10
@@ -30,25 +31,12 @@ def one_line(err: BaseException) -> str:
 
 
 def parse_layers(spec: str) -> list[Layer]:
-    """``"784,256:relu,10:softmax"`` -> layers; the first entry is the input size.
-
-    A hidden layer without an activation gets relu, the output layer softmax.
-    """
-    parts = [p.strip() for p in spec.split(",") if p.strip()]
-    if len(parts) < 2:
-        raise argparse.ArgumentTypeError(
-            f"--layers needs the input size and at least one layer, e.g. 784,256:relu,10:softmax;"
-            f" received {spec!r}"
-        )
-    layers = []
-    for i, part in enumerate(parts):
-        size, _, activation = part.partition(":")
-        default = None if i == 0 else ("softmax" if i == len(parts) - 1 else "relu")
-        try:
-            layers.append(Layer(int(size), activation or default))
-        except ValueError as err:
-            raise argparse.ArgumentTypeError(f"--layers entry {part!r}: {err}") from None
-    return layers
+    """``--layers 784,256:relu,10:softmax`` -> layers (``barenet.layers.parse_layers``); a bad
+    spec is a usage error saying which entry is wrong."""
+    try:
+        return layers.parse_layers(spec, name="--layers")
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _number(text: str, kind: type, allowed: str, ok: Any) -> Any:

@@ -14,33 +14,45 @@ from .arguments import MODEL_HELP, port_number
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    # NOTE: the servers call back with their address once the port is theirs; only the CLI prints
     from ..web import serve
 
-    serve(args.model, host=args.host, port=args.port)
+    def ready(url: str, model: object) -> None:
+        print(f"serving {args.model} ({model}) on {url} - press Ctrl+C to stop", flush=True)
+
+    serve(args.model, host=args.host, port=args.port, on_ready=ready)
     return 0
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    from ..web.lab import cmd_lab as lab
+    from ..web.lab import serve_lab
 
-    return lab(args)
+    def ready(url: str) -> None:
+        print(f"barenet lab on {url} - press Ctrl+C to stop", flush=True)
+
+    serve_lab(args.host, args.port, on_ready=ready)
+    return 0
+
+
+def _add_address(command: argparse.ArgumentParser, port: int) -> None:
+    """``--host`` and ``--port``, the same for ``serve`` and ``lab``."""
+    command.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on; 127.0.0.1 is this machine only",
+    )
+    command.add_argument("--port", type=port_number, metavar="N", default=port, help="the TCP port")
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Adds ``serve``, ``lab`` and ``export`` to barenet's commands."""
     serve = commands.add_parser("serve", help="a web page to draw digits for the model to read")
     serve.add_argument("model", help=MODEL_HELP)
-    serve.add_argument(
-        "--host",
-        default="127.0.0.1",
-        help="the address to listen on; 127.0.0.1 is this machine only",
-    )
-    serve.add_argument("--port", type=port_number, metavar="N", default=8000, help="the TCP port")
+    _add_address(serve, 8000)
     serve.set_defaults(func=cmd_serve)
 
     lab = commands.add_parser("lab", help="a page to watch a network learn, step by step")
-    lab.add_argument("--host", default="127.0.0.1", help="default: this machine only")
-    lab.add_argument("--port", type=int, default=8001)
+    _add_address(lab, 8001)
     lab.set_defaults(func=cmd_lab)
 
     from ..interop import cmd_export

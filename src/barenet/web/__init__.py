@@ -32,7 +32,8 @@ The package, one concept a module (this one is the public API and ``serve``):
 
     requests.py   reading a request: the body, strict JSON, pixels and images; BadRequest
     app.py        create_app: the routes, describe and predict, the decode and request slots
-    http.py       what the page and the lab share: Starlette check, headers, Host check, listen
+    http.py       what the page and the lab share: make_app (static pages, JSON errors), the
+                  Host check, headers, jsonable, listen and run_server
     lab/          ``barenet lab``, a second app built from the same pieces
 
 The limits are constants of the module that reads them (``requests`` for the body, JSON and
@@ -43,6 +44,9 @@ Left out: TLS, authentication, more than one model, batching requests.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 # NOTE: every name barenet.web held before it was split stays importable from here (the lab
 # and the tests import them); setting a limit here has no effect: set it on its module
@@ -66,6 +70,7 @@ from .http import (  # noqa: F401
     _require_starlette,
     is_local_host,
     listen,
+    run_server,
 )
 from .requests import (  # noqa: F401
     MAX_BODY,
@@ -81,28 +86,29 @@ from .requests import (  # noqa: F401
     parse_body,
 )
 
+if TYPE_CHECKING:
+    from ..network import DeepNeuralNetwork
+
 __all__ = ["MAX_BODY", "create_app", "listen", "serve"]
 
 
-def serve(model_path: str, host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(
+    model_path: str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    on_ready: Callable[[str, DeepNeuralNetwork], object] | None = None,
+) -> None:
     """Load the model at ``model_path`` once and serve the page on http://host:port/ until ^C.
 
     Bound to loopback (the default), only requests naming localhost/127.0.0.1/[::1] are answered.
-    The port is bound before anything is printed: a port in use is an OSError saying so.
+    Once the model is loaded and the port bound (a port in use is an OSError saying so in one
+    line), ``on_ready(url, model)`` is called, before the first request is answered:
+    ``barenet serve`` prints the address there; the library prints nothing.
     """
     _require_starlette()
-    import uvicorn
-
     from ..saving import load
 
     model = load(model_path)
     app = create_app(model, local_only=host in LOOPBACK_BINDS)
     sock = listen(host, port)
-    shown = f"[{host}]" if ":" in host else host
-    port = sock.getsockname()[1]  # the one the system chose, for port 0
-    print(f"serving {model_path} ({model}) on http://{shown}:{port}/ - press Ctrl+C to stop")
-    config = uvicorn.Config(app, log_level="warning", server_header=False)
-    try:
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        sock.close()
+    run_server(app, sock, None if on_ready is None else lambda url: on_ready(url, model))

@@ -11,7 +11,6 @@ are in progress at once; beyond, 503 with Retry-After (``Slots``). These limits 
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from .http import _HEADERS, LocalHostOnly, _error, _require_starlette
+from .http import _error, _require_starlette, jsonable, make_app
 from .requests import SIDE, BadRequest, _read_body, parse_body
 
 if TYPE_CHECKING:
@@ -124,25 +123,10 @@ def describe(model: DeepNeuralNetwork) -> dict[str, Any]:
         "dtype": model.dtype.name,
         "loss": model.loss_function.name,
         "task": model.task,
-        "training": _jsonable(model.training_summary or {}),
+        "training": jsonable(model.training_summary or {}),
         "training_rows": training_rows(model.training_summary or {}),  # as `barenet info` says it
         "summary": model.summary(),
     }
-
-
-def _jsonable(value: Any) -> Any:
-    """``value`` with NaN/inf as None and unknown objects as strings (strict JSON has neither)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (bool, str, int)) or value is None:
-        return value
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return str(value)
 
 
 def predict(
@@ -174,11 +158,8 @@ def create_app(model: DeepNeuralNetwork, *, local_only: bool = True) -> Starlett
     off only when serving on another interface on purpose.
     """
     _require_starlette()
-    from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
-    from starlette.exceptions import HTTPException
-    from starlette.middleware import Middleware
-    from starlette.responses import JSONResponse, Response
+    from starlette.responses import JSONResponse
     from starlette.routing import Route
 
     if model.layers[0].size != SIDE * SIDE:
@@ -187,14 +168,6 @@ def create_app(model: DeepNeuralNetwork, *, local_only: bool = True) -> Starlett
             f"{model.layers[0].size} features"
         )
     info = describe(model)
-    files = resources.files(__package__).joinpath("static")
-    pages = {
-        route: (files.joinpath(name).read_bytes(), kind) for route, (name, kind) in _STATIC.items()
-    }
-
-    async def page(request: Request) -> Response:
-        content, kind = pages[request.url.path]
-        return Response(content, media_type=kind, headers=_HEADERS)
 
     async def model_info(request: Request) -> Response:
         return JSONResponse(info)
@@ -211,20 +184,9 @@ def create_app(model: DeepNeuralNetwork, *, local_only: bool = True) -> Starlett
             return _error(str(err), err.status, err.retry_after)
         return JSONResponse(result)
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        status = getattr(exc, "status_code", 500)
-        return _error(str(getattr(exc, "detail", "error")), status)
-
-    async def server_error(request: Request, exc: Exception) -> Response:
-        return _error(f"internal error ({type(exc).__name__}); the server keeps running", 500)
-
-    routes = [Route(path, page) for path in _STATIC]
-    routes += [
+    routes = [
         Route("/api/model", model_info),
         Route("/api/predict", predict_endpoint, methods=["POST"]),
     ]
-    return Starlette(
-        routes=routes,
-        middleware=[Middleware(LocalHostOnly)] if local_only else [],
-        exception_handlers={HTTPException: http_error, Exception: server_error},
-    )
+    static = resources.files(__package__).joinpath("static")
+    return make_app(routes, static, _STATIC, local_only=local_only)

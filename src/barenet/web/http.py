@@ -2,21 +2,32 @@
 
 ``_require_starlette`` raises the ImportError naming ``barenet[web]``; ``LocalHostOnly`` refuses a
 request whose Host header is not the loopback (DNS-rebinding protection) for a server bound to
-one of ``LOOPBACK_BINDS``; ``_error`` is every error response, ``{"error": "..."}``; ``listen``
-binds the port before anything is printed, or says in one line why it cannot. Left out: the
-routes and what they answer (``app``, ``lab``), and reading a request (``requests``).
+one of ``LOOPBACK_BINDS``; ``_error`` is every error response, ``{"error": "..."}``, and
+``jsonable`` makes a value fit for strict JSON; ``make_app`` is the Starlette app of a list of
+routes with the static pages, the Host check and JSON errors for everything else; ``listen``
+binds the port before anything is printed, or says in one line why it cannot, and
+``run_server`` serves an app on that socket with uvicorn. Left out: the routes and what they
+answer (``app``, ``lab``), and reading a request (``requests``).
 """
 
 from __future__ import annotations
 
 import errno
+import math
 import socket
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from importlib.resources.abc import Traversable
+from typing import TYPE_CHECKING, Any
 
-from .requests import clean_message
+import numpy as np
+
+from .requests import clean_message, is_ascii_digits
 
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
     from starlette.responses import Response
+    from starlette.routing import BaseRoute
     from starlette.types import ASGIApp, Receive, Scope, Send
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
@@ -46,6 +57,62 @@ def _error(message: str, status: int, retry_after: int | None = None) -> Respons
 
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return JSONResponse({"error": clean_message(message)}, status_code=status, headers=headers)
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` for strict JSON, which has no NaN or infinity: those become None (a diverged
+    run's loss, a metric never measured), NumPy scalars Python numbers, tuples lists, and
+    anything else its ``str``."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (bool, str, int)) or value is None:
+        return value
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return str(value)
+
+
+def make_app(
+    routes: Sequence[BaseRoute],
+    static: Traversable,
+    pages: dict[str, tuple[str, str]],
+    *,
+    local_only: bool,
+) -> Starlette:
+    """The Starlette app of ``routes`` and the static ``pages`` (``{path: (file in static,
+    content type)}``, read once), refusing other hosts when ``local_only``; every error is
+    ``{"error": ...}``: an unknown path or method with its status (404, 405), anything else
+    that fails a 500 that names only the exception's type."""
+    from starlette.applications import Starlette
+    from starlette.exceptions import HTTPException
+    from starlette.middleware import Middleware
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    content = {
+        path: (static.joinpath(name).read_bytes(), kind) for path, (name, kind) in pages.items()
+    }
+
+    async def page(request: Request) -> Response:
+        body, kind = content[request.url.path]
+        return Response(body, media_type=kind, headers=_HEADERS)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 500)
+        return _error(str(getattr(exc, "detail", "error")), status)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return _error(f"internal error ({type(exc).__name__}); the server keeps running", 500)
+
+    return Starlette(
+        routes=[*(Route(path, page) for path in pages), *routes],
+        middleware=[Middleware(LocalHostOnly)] if local_only else [],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+    )
 
 
 class LocalHostOnly:
@@ -82,7 +149,7 @@ def is_local_host(host: str) -> bool:
             return False
     else:
         name, _, port = host.partition(":")
-    return name in LOCAL_HOSTS and (port == "" or port.isdigit())
+    return name in LOCAL_HOSTS and (port == "" or is_ascii_digits(port))
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -105,3 +172,23 @@ def listen(host: str, port: int) -> socket.socket:
         sock.close()
         raise OSError(f"cannot listen on {host!r}: {err}") from None
     return sock
+
+
+def run_server(
+    app: Starlette, sock: socket.socket, on_ready: Callable[[str], object] | None
+) -> None:
+    """Serve ``app`` on the bound ``sock`` with uvicorn until ^C, then close the socket.
+
+    ``on_ready(url)`` is called first, with the address to open (``http://host:port/``, the
+    port the system chose for port 0): the CLI prints it; the library prints nothing.
+    """
+    import uvicorn
+
+    try:
+        host, port = sock.getsockname()[:2]
+        if on_ready is not None:
+            on_ready(f"http://{f'[{host}]' if ':' in host else host}:{port}/")
+        config = uvicorn.Config(app, log_level="warning", server_header=False)
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()

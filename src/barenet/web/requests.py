@@ -148,11 +148,17 @@ def _parse_image(image: Any, decodes: Slots | None = None) -> Digit:
         raise BadRequest(f'"image" could not be read: {err}') from None
 
 
+def is_ascii_digits(text: str) -> bool:
+    """Whether ``text`` is one or more of 0-9. NOTE: not ``str.isdigit``, which is also true
+    for "²" (int() then raises) and for "٣" (int() reads it as 3)."""
+    return text.isascii() and text.isdigit()
+
+
 async def _read_body(request: Request) -> bytes:
     """The request body, refusing more than MAX_BODY bytes whether or not Content-Length says so."""
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not is_ascii_digits(declared):
             raise BadRequest(f"bad Content-Length {declared[:40]!r}")
         if int(declared) > MAX_BODY:
             raise BadRequest(f"the body is {declared} bytes; at most {MAX_BODY} are read", 413)

@@ -10,7 +10,8 @@ everything it shows comes from this JSON API, documented in README:
     GET    /api/runs/{id}          the state {"step", "epoch", "loss", "accuracy", "status", ...}
     PATCH  /api/runs/{id}          {"learning_rate"} and/or {"speed"}, even while training
     DELETE /api/runs/{id}          forget it
-    POST   /api/runs/{id}/step     {"updates": N} -> the state after N more updates
+    POST   /api/runs/{id}/step     {"updates": N} -> the state after N more updates (fewer
+                                   when STEP_SECONDS pass first), and "updates": how many
     POST   /api/runs/{id}/train    {"speed": updates per second}: trains in the background
     POST   /api/runs/{id}/pause    stops that
     POST   /api/runs/{id}/reset    the initial weights and rng again
@@ -26,17 +27,17 @@ Left out: sharing runs between people, and keeping them across restarts.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from .. import _HEADERS, LOOPBACK_BINDS, BadRequest, LocalHostOnly, _error, _read_body, loads
+from .. import _HEADERS, LOOPBACK_BINDS, BadRequest, _error, _read_body, loads
 from .. import _require_starlette as require_starlette
+from ..http import listen, make_app, run_server
+from ..requests import is_ascii_digits
 from . import views
 from .config import (
     DATASETS,
@@ -71,10 +72,12 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
+    from starlette.routing import BaseRoute
 
 __all__ = ["create_lab_app", "serve_lab"]
 
 MAX_STREAMS = 8
+STEP_SECONDS = 1.0  # a step request trains at most this long (it holds the run's lock)
 MAX_BODY = 4096  # a run's settings are a few hundred bytes
 MAX_SPEED = 10_000  # updates per second
 EVENT_SECONDS = 0.25  # the streams' tick: at most four events a second
@@ -112,7 +115,7 @@ def _query_int(request: Request, name: str, default: int | None, low: int, high:
         if default is None:
             raise BadRequest(f"?{name}= is required: a whole number in {low}..{high}")
         return default
-    if not text.isdigit() or len(text) > 9 or not low <= int(text) <= high:
+    if not is_ascii_digits(text) or len(text) > 9 or not low <= int(text) <= high:
         raise BadRequest(
             f"?{name}= must be a whole number in {low}..{high}; received {text[:20]!r}"
         )
@@ -167,18 +170,11 @@ def create_lab_app(
     ``clock`` (seconds) decides when runs are idle, for tests.
     """
     require_starlette()
-    from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
-    from starlette.exceptions import HTTPException
-    from starlette.middleware import Middleware
     from starlette.responses import JSONResponse, Response, StreamingResponse
     from starlette.routing import Route
 
     runs = Runs(max_runs, idle_seconds, clock)
-    files = resources.files("barenet.web").joinpath("static").joinpath("lab")
-    pages = {
-        route: (files.joinpath(name).read_bytes(), kind) for route, (name, kind) in _STATIC.items()
-    }
 
     def api(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
@@ -188,10 +184,6 @@ def create_lab_app(
                 return _error(str(err), err.status)
 
         return endpoint
-
-    async def page(request: Request) -> Response:
-        content, kind = pages[request.url.path]
-        return Response(content, media_type=kind, headers=_HEADERS)
 
     @api
     async def get_info(request: Request) -> Response:
@@ -241,8 +233,11 @@ def create_lab_app(
             )
         if run.status in ("diverged", "done"):
             raise finished(run)
-        await run_in_threadpool(run.step, updates)
-        return JSONResponse(await run_in_threadpool(run.state))
+        # NOTE: 5000 updates of 5000 MNIST rows take minutes; past the deadline the state says
+        # how many were made, and the client asks again for the rest
+        deadline = time.monotonic() + STEP_SECONDS
+        done = await run_in_threadpool(run.step, updates, deadline)
+        return JSONResponse({**await run_in_threadpool(run.state), "updates": done})
 
     @api
     async def reset(request: Request) -> Response:
@@ -292,51 +287,52 @@ def create_lab_app(
         headers = {**_HEADERS, "Content-Disposition": 'inline; filename="lab_run.py"'}
         return Response(text, media_type="text/x-python; charset=utf-8", headers=headers)
 
+    class EventStream(StreamingResponse):
+        """A stream that gives its place back (``runs.close_stream``) however it ends: run to
+        its end, the client gone, or never started."""
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                runs.close_stream()
+
     @api
     async def events(request: Request) -> Response:
         key = request.path_params["id"]
         run = run_of(request)
-        if runs.streams >= MAX_STREAMS:
-            raise BadRequest(f"at most {MAX_STREAMS} event streams at once", 429)
 
         async def stream() -> AsyncIterator[str]:
-            with runs.lock:
-                runs.streams += 1
-            try:
-                yield "retry: 2000\n\n"
-                sent, started = -1, time.monotonic()
-                quiet = started
-                while time.monotonic() - started < STREAM_SECONDS:
-                    if key not in runs.runs:
-                        yield 'event: gone\ndata: {"error": "the run was forgotten"}\n\n'
-                        return
-                    run.touch()
-                    if run.version != sent:
-                        sent = run.version
-                        snapshot = await run_in_threadpool(run.snapshot)
-                        yield f"id: {sent}\ndata: {json.dumps(snapshot)}\n\n"
-                        quiet = time.monotonic()
-                    elif time.monotonic() - quiet > KEEPALIVE_SECONDS:
-                        yield ": keep-alive\n\n"
-                        quiet = time.monotonic()
-                    await asyncio.sleep(EVENT_SECONDS)
-            finally:
-                with runs.lock:
-                    runs.streams -= 1
+            yield "retry: 2000\n\n"
+            sent, started = -1, time.monotonic()
+            quiet = started
+            while time.monotonic() - started < STREAM_SECONDS:
+                if key not in runs.runs:
+                    yield 'event: gone\ndata: {"error": "the run was forgotten"}\n\n'
+                    return
+                run.touch()
+                if run.version != sent:
+                    sent = run.version
+                    snapshot = await run_in_threadpool(run.snapshot)
+                    yield f"id: {sent}\ndata: {json.dumps(snapshot)}\n\n"
+                    quiet = time.monotonic()
+                elif time.monotonic() - quiet > KEEPALIVE_SECONDS:
+                    yield ": keep-alive\n\n"
+                    quiet = time.monotonic()
+                await asyncio.sleep(EVENT_SECONDS)
 
         headers = {**_HEADERS, "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
-
-    async def http_error(request: Request, exc: Exception) -> Response:
-        status = getattr(exc, "status_code", 500)
-        return _error(str(getattr(exc, "detail", "error")), status)
-
-    async def server_error(request: Request, exc: Exception) -> Response:
-        return _error(f"internal error ({type(exc).__name__}); the server keeps running", 500)
+        # NOTE: the place is taken here, under the lock, and not when the stream starts: between
+        # this check and the first event other requests can come
+        runs.open_stream(MAX_STREAMS)
+        try:
+            return EventStream(stream(), media_type="text/event-stream", headers=headers)
+        except BaseException:
+            runs.close_stream()
+            raise
 
     prefix = "/api/runs/{id}"
-    routes = [Route(path, page) for path in _STATIC]
-    routes += [
+    routes: list[BaseRoute] = [
         Route("/api/lab", get_info),
         Route("/api/runs", create, methods=["POST"]),
         Route(prefix, one, methods=["GET", "PATCH", "DELETE"]),
@@ -350,42 +346,21 @@ def create_lab_app(
         Route(f"{prefix}/data", data),
         Route(f"{prefix}/code", code),
     ]
-    app = Starlette(
-        routes=routes,
-        middleware=[Middleware(LocalHostOnly)] if local_only else [],
-        exception_handlers={HTTPException: http_error, Exception: server_error},
-    )
+    static = resources.files("barenet.web").joinpath("static").joinpath("lab")
+    app = make_app(routes, static, _STATIC, local_only=local_only)
     app.state.runs = runs
     return app
 
 
-def serve_lab(host: str = "127.0.0.1", port: int = 8001) -> None:
-    """Serve the lab on http://host:port/ until ^C (loopback only, unless host says otherwise)."""
-    require_starlette()
-    import uvicorn
+def serve_lab(
+    host: str = "127.0.0.1", port: int = 8001, on_ready: Callable[[str], object] | None = None
+) -> None:
+    """Serve the lab on http://host:port/ until ^C (loopback only, unless host says otherwise).
 
+    The port is bound first (a port in use is an OSError saying so in one line); then
+    ``on_ready(url)`` is called, before the first request is answered: ``barenet lab`` prints
+    the address there; the library prints nothing.
+    """
+    require_starlette()
     app = create_lab_app(local_only=host in LOOPBACK_BINDS)
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
-
-
-def port_in_use(host: str, port: int) -> bool:
-    """Whether something already listens on host:port (uvicorn would fail to bind it)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return True
-    return False
-
-
-def cmd_lab(args: argparse.Namespace) -> int:
-    """``barenet lab [--host 127.0.0.1] [--port 8001]``."""
-    require_starlette()
-    if port_in_use(args.host, args.port):
-        raise OSError(f"port {args.port} on {args.host} is in use; choose another with --port")
-    shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"barenet lab on http://{shown}:{args.port}/ - press Ctrl+C to stop", flush=True)
-    serve_lab(args.host, args.port)
-    return 0
+    run_server(app, listen(host, port), on_ready)

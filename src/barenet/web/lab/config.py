@@ -5,13 +5,13 @@ for what is left out, refusing (``BadRequest``, 400) anything outside the limits
 a single weight or sample is allocated. ``load_data`` draws the toy set (training, and held
 out with the next seed) or slices MNIST from the cache (409 when it is not there).
 
-Layers are written in the CLI's ``--layers`` syntax, read by ``cli.parse_layers``.
+Layers are written in the CLI's ``--layers`` syntax, read by ``layers.parse_layers``.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
+import json
 import os
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from ... import optimizers
+from ..._config import find
 from ...activations import Array, Sigmoid, Softmax
 from ...datasets import MNIST_FILES, DataError, cache_dir, load_mnist, toy
-from ...layers import Layer
+from ...layers import Layer, parse_layers
 from .. import BadRequest
 
 TOY = ("spiral", "moons", "circles", "xor", "gaussians", "sine")
@@ -75,14 +76,13 @@ class RunConfig:
         return {name: getattr(self, name) for name in FIELDS}
 
 
-def parse_layers(spec: str) -> list[Layer]:
-    """The CLI's ``--layers`` syntax, e.g. ``"2,16:tanh,16:tanh,3:softmax"``, as Layers."""
-    from ...cli import parse_layers as cli_parse_layers
-
+def layers_of(spec: str) -> list[Layer]:
+    """The CLI's ``--layers`` syntax, e.g. ``"2,16:tanh,16:tanh,3:softmax"``, as Layers;
+    BadRequest (400) names the entry that is wrong."""
     try:
-        return cli_parse_layers(spec)
-    except (argparse.ArgumentTypeError, ValueError) as err:
-        raise BadRequest(f'"layers": {err}'.replace("--layers", "layers")) from None
+        return parse_layers(spec, name='"layers"')
+    except ValueError as err:
+        raise BadRequest(str(err)) from None
 
 
 def parse_config(data: Any) -> RunConfig:
@@ -94,20 +94,24 @@ def parse_config(data: Any) -> RunConfig:
         raise BadRequest(f"unknown keys {unknown}; a run takes {list(FIELDS)}")
     dataset = data.get("dataset", DEFAULTS["dataset"])
     if dataset not in DATASETS:
-        raise BadRequest(f'"dataset" must be one of {list(DATASETS)}; received {dataset!r:.60}')
+        raise BadRequest(f'"dataset" must be one of {list(DATASETS)}; received {_shown(dataset)}')
     spec = data.get("layers", DEFAULT_LAYERS[dataset])
     if not isinstance(spec, str) or len(spec) > 200:
         raise BadRequest(f'"layers" must be a string such as {DEFAULT_LAYERS[dataset]!r}')
+    # NOTE: found as every registry finds a name (any case, or the class name); the JSON value
+    # may be anything, so no `in` on the dict (an object or list is unhashable)
     name = data.get("optimizer", DEFAULTS["optimizer"])
-    if name not in optimizers.OPTIMIZERS:
+    optimizer = find(optimizers.OPTIMIZERS, name)
+    if optimizer is None:
         raise BadRequest(
-            f'"optimizer" must be one of {sorted(optimizers.OPTIMIZERS)}; received {name!r:.60}'
+            f'"optimizer" must be one of {sorted(optimizers.OPTIMIZERS)} (any case); received '
+            f"{_shown(name)}"
         )
     n_default = DEFAULT_N.get(dataset, 300)
     config = RunConfig(
         dataset=dataset,
         layers=spec,
-        optimizer=name,
+        optimizer=optimizer.name,
         learning_rate=check_learning_rate(data.get("learning_rate", DEFAULTS["learning_rate"])),
         batch_size=_integer(data, "batch_size", DEFAULTS["batch_size"], 1, MAX_N),
         seed=_integer(data, "seed", DEFAULTS["seed"], 0, MAX_SEED),
@@ -126,7 +130,9 @@ def parse_config(data: Any) -> RunConfig:
             or not isinstance(noise, Real)
             or not 0 <= float(noise) <= MAX_NOISE
         ):
-            raise BadRequest(f'"noise" must be a number in [0, {MAX_NOISE:g}]; received {noise!r}')
+            raise BadRequest(
+                f'"noise" must be a number in [0, {MAX_NOISE:g}]; received {_shown(noise)}'
+            )
         config = replace(config, noise=float(noise))
     if config.batch_size > config.n:
         raise BadRequest(
@@ -147,21 +153,30 @@ def check_learning_rate(value: Any) -> float:
         or not 0 < float(value) <= MAX_LEARNING_RATE
     ):
         raise BadRequest(
-            f'"learning_rate" must be a number in (0, {MAX_LEARNING_RATE:g}]; received {value!r}'
+            f'"learning_rate" must be a number in (0, {MAX_LEARNING_RATE:g}]; '
+            f"received {_shown(value)}"
         )
     return float(value)
+
+
+def _shown(value: Any) -> str:
+    """A JSON value as the client wrote it (``true``, not Python's ``True``), cut short."""
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _integer(data: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, Integral) or not low <= int(value) <= high:
-        raise BadRequest(f'"{key}" must be a whole number in {low}..{high}; received {value!r:.60}')
+        raise BadRequest(
+            f'"{key}" must be a whole number in {low}..{high}; received {_shown(value)}'
+        )
     return int(value)
 
 
 def _check_layers(config: RunConfig) -> None:
     """The layers fit the data set and the limits; checked before any weight is allocated."""
-    dataset, layers = config.dataset, parse_layers(config.layers)
+    dataset, layers = config.dataset, layers_of(config.layers)
     sizes = [layer.size for layer in layers]
     if len(layers) > MAX_LAYERS or max(sizes[1:]) > MAX_WIDTH:
         raise BadRequest(
@@ -208,7 +223,7 @@ def classes(config: RunConfig) -> int:
     """The number of classes (0 for the regression)."""
     if config.dataset == "sine":
         return 0
-    size = parse_layers(config.layers)[-1].size
+    size = layers_of(config.layers)[-1].size
     return 2 if size == 1 else size
 
 

@@ -28,17 +28,18 @@ from ... import optimizers, schedules
 from ...activations import Array
 from ...network import DeepNeuralNetwork
 from ...training import (
-    TrainingDivergedError,
     TrainingRun,
     _hits,
     _metric,
     _total_sum_of_squares,
     evaluate,
+    metric_name,
 )
 from .. import BadRequest
+from ..http import jsonable
 from . import views
-from .config import RunConfig, load_data, parse_layers
-from .views import finite, rounded
+from .config import RunConfig, layers_of, load_data
+from .views import rounded
 
 MAX_UPDATES = 5000  # per step request
 MAX_STEPS = 1_000_000  # per run: then its status is "done"
@@ -107,7 +108,7 @@ class LabRun:
         self.reset()
 
     def _network(self) -> DeepNeuralNetwork:
-        return DeepNeuralNetwork(parse_layers(self.config.layers), seed=self.config.seed)
+        return DeepNeuralNetwork(layers_of(self.config.layers), seed=self.config.seed)
 
     # ------------------------------------------------------------------ training
 
@@ -156,7 +157,8 @@ class LabRun:
 
     def step(self, updates: int, deadline: float | None = None) -> int:
         """Up to ``updates`` updates (fewer when diverged, at MAX_STEPS, or past ``deadline``
-        on ``time.monotonic``); returns how many were made."""
+        on ``time.monotonic``, which is checked after the first update: each call makes
+        progress even when it waited for the lock); returns how many were made."""
         done = 0
         with self.lock, np.errstate(over="ignore", invalid="ignore"):
             for _ in range(updates):
@@ -164,14 +166,13 @@ class LabRun:
                     self.status = "done"
                     break
                 if self.status == "diverged" or (
-                    deadline is not None and time.monotonic() > deadline
+                    done and deadline is not None and time.monotonic() > deadline
                 ):
                     break
                 Xb, Yb, yb = next(self._batches)
-                try:
-                    loss, a = self.run.train_step(Xb, Yb, yb)
-                except TrainingDivergedError:
-                    loss = math.nan
+                # NOTE: train_step returns a non-finite loss (and makes no update) rather than
+                # raise; fit raises TrainingDivergedError from it, the lab says "diverged"
+                loss, a = self.run.train_step(Xb, Yb, yb)
                 if not math.isfinite(loss):
                     self.status = "diverged"
                     break
@@ -221,7 +222,7 @@ class LabRun:
         """Loss and metric on the whole training and held-out sets, at the current weights."""
         train = evaluate(self.model, self.X, self.Y)
         val = evaluate(self.model, self.X_val, self.Y_val)
-        metric = "r2" if self.model.task == "regression" else "accuracy"
+        metric = metric_name(self.model)
         return {
             "loss": train["loss"],
             "metric": train[metric],
@@ -235,7 +236,7 @@ class LabRun:
         self._running = [0.0, 0.0, 0]
         ss_tot = self._ss_tot * seen / len(self.Y)
         val = evaluate(self.model, self.X_val, self.Y_val)
-        metric = "r2" if self.model.task == "regression" else "accuracy"
+        metric = metric_name(self.model)
         return {
             "loss": loss_sum / seen,
             "metric": _metric(self.model, hits, int(seen), ss_tot),
@@ -260,7 +261,7 @@ class LabRun:
     def _state(self) -> dict[str, Any]:
         m = self._measure()
         regression = self.model.task == "regression"
-        return finite(
+        return jsonable(
             {
                 "step": self.steps,
                 "epoch": self.steps // self.batches_per_epoch,
@@ -289,7 +290,7 @@ class LabRun:
                 "every": self.curve.every,
                 **{k: rounded(v, 6) for k, v in self.curve.points.items()},
             },
-            "gradients": finite(views.gradient_norms(self)),
+            "gradients": jsonable(views.gradient_norms(self)),
             "units": views.units(self),
         }
         if self.config.dataset == "mnist":

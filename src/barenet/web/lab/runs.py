@@ -77,6 +77,18 @@ class Runs:
             self.runs[key] = run
             return key
 
+    def open_stream(self, limit: int) -> None:
+        """Take one of ``limit`` places for an event stream, or BadRequest 429; the stream
+        gives it back with ``close_stream`` when it ends."""
+        with self.lock:
+            if self.streams >= limit:
+                raise BadRequest(f"at most {limit} event streams at once", 429)
+            self.streams += 1
+
+    def close_stream(self) -> None:
+        with self.lock:
+            self.streams -= 1
+
     def get(self, key: str) -> LabRun:
         with self.lock:
             self._sweep()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import BadRequest
-from .views import finite
+from ..http import jsonable
 
 if TYPE_CHECKING:
     from .run import LabRun
@@ -82,7 +82,7 @@ def trace(lab: LabRun, index: int, split: str = "train") -> dict[str, Any]:
             }
         )
     target = Y[index]
-    return finite(
+    return jsonable(
         {
             "index": index,
             "split": split,

@@ -8,13 +8,13 @@ row i is y[i] and column j is x[j].
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ...activations import Array
 from .. import BadRequest
+from ..http import jsonable
 from .config import classes
 
 if TYPE_CHECKING:
@@ -165,16 +165,5 @@ def rounded(a: Any, digits: int = 4) -> Any:
     """a as nested lists, rounded; NaN and infinities (a diverged run) as None."""
     a = np.round(np.asarray(a, dtype=np.float64), digits)
     if not np.isfinite(a).all():
-        return finite(a.tolist())
+        return jsonable(a.tolist())
     return a.astype(np.int64).tolist() if digits == 0 else a.tolist()
-
-
-def finite(value: Any) -> Any:
-    """value with NaN and infinities as None: strict JSON has neither."""
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

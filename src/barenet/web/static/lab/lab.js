@@ -632,7 +632,12 @@ async function onStep() {
   const choice = $("updates").value;
   const updates = choice === "epoch" ? snapshotEpoch() : Number(choice);
   const state = await guarded(() => api("POST", `/api/runs/${runId}/step`, {updates}));
-  if (state) showState(state);
+  if (!state) return;
+  showState(state);
+  if (state.updates < updates && !["diverged", "done"].includes(state.status)) {
+    say(`${state.updates} of ${updates} updates: a step trains for at most a second; ` +
+        "press Step again for more, or Train", true);
+  }
 }
 
 function snapshotEpoch() {

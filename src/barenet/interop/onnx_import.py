@@ -37,7 +37,7 @@ import numpy as np
 from .. import activations
 from .._files import read_bounded
 from ..saving import ModelFileError
-from . import onnx_metadata, require_onnx
+from . import build_network, onnx_metadata, require_onnx
 from .onnx_external import ExternalData
 
 if TYPE_CHECKING:
@@ -234,7 +234,8 @@ class _Reader:
             elif op == "Add":
                 if pending is None or len(others) != 1:
                     self.refuse(f"{where}: an Add must add one bias after a MatMul or Gemm")
-                pending[1] = pending[1] + self._bias(others[0], width, dtype, where)
+                with np.errstate(over="ignore"):  # NOTE: build_network refuses an inf
+                    pending[1] = pending[1] + self._bias(others[0], width, dtype, where)
             elif op in _ACTIVATIONS:
                 if pending is None:
                     self.refuse(f"{where}: an activation must follow a MatMul or Gemm")
@@ -271,11 +272,12 @@ class _Reader:
             self.refuse(f"{where}: weights are {W.dtype}, the input is {dtype}")
         if width is not None and W.shape[0] != width:
             self.refuse(f"{where}: weights of shape {list(W.shape)} for an input of width {width}")
-        W = W * W.dtype.type(attrs.get("alpha", 1.0))
-        if len(others) == 1:
-            return W, np.zeros(W.shape[1], dtype=dtype)
-        b = self._bias(others[1], W.shape[1], dtype, where)
-        return W, b * b.dtype.type(attrs.get("beta", 1.0))
+        with np.errstate(over="ignore"):  # NOTE: build_network refuses what overflows to inf
+            W = W * W.dtype.type(attrs.get("alpha", 1.0))
+            if len(others) == 1:
+                return W, np.zeros(W.shape[1], dtype=dtype)
+            b = self._bias(others[1], W.shape[1], dtype, where)
+            return W, b * b.dtype.type(attrs.get("beta", 1.0))
 
     def _bias(
         self, c: np.ndarray, width: int | None, dtype: np.dtype[Any], where: str
@@ -331,23 +333,22 @@ class _Reader:
 
     def network(self) -> DeepNeuralNetwork:
         from ..layers import Layer
-        from ..network import DeepNeuralNetwork
 
         dtype, d, dense = self.layers()
         layers = [Layer(d)] + [Layer(W.shape[1], act) for W, _, act in dense]
+        weights = [(W, b) for W, b, _ in dense]
         extras = onnx_metadata.restore(self.path, self.proto, layers)
         if extras is not None:
             layers = extras["layers"]
-        model = DeepNeuralNetwork(
+        model = build_network(
             layers,
+            weights,
+            ModelFileError,
+            self.path,
             dtype=dtype,
             loss=None if extras is None else extras["loss"],
             learning_rate=0.1 if extras is None else extras["learning_rate"],
         )
-        model.params = {}
-        for l, (W, b, _) in enumerate(dense, start=1):
-            model.params[f"W{l}"] = np.ascontiguousarray(W, dtype=dtype)
-            model.params[f"b{l}"] = np.ascontiguousarray(b, dtype=dtype)
         if extras is not None:
             model.training_summary = extras["training"]
         return model

@@ -20,8 +20,12 @@ checked against the tensor's declared size and the file before anything is alloc
 
 Reading never runs code: the file passes the bounded reader (regular file, at most MAX_BYTES),
 protobuf parses the bytes, and only the operators above, in the standard domain, are
-interpreted by this module. Local functions, other domains, sparse tensors and tensors whose
-declared size differs from their bytes are refused before any array is made.
+interpreted by this module. Local functions, other domains, sparse tensors, tensors whose
+declared size differs from their bytes and tensors with a zero dimension are refused before
+any array is made; each attribute must be of its operator's type (a FLOAT alpha or beta, an INT
+axis, transA, transB, allowzero, these last three 0 or 1), a float one finite. The network is
+built without drawing random weights (``interop.build_network``), from weights checked to be
+finite, alpha and beta applied.
 Everything else is refused with ``ModelFileError`` naming the file, the first node that cannot
 be read and why. Needs the extra ``barenet[onnx]``.
 """
@@ -54,18 +58,21 @@ _DTYPES: dict[int, np.dtype[Any]] = {
 }
 _FIELDS = {_FLOAT: "float_data", _DOUBLE: "double_data", _INT64: "int64_data"}
 _ACTIVATIONS = {"Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Softmax"}
-# the operators read, each with the attributes it may carry
-_ATTRIBUTES: dict[str, set[str]] = {
-    "Gemm": {"alpha", "beta", "transA", "transB"},
-    "MatMul": set(),
-    "Add": set(),
-    "LeakyRelu": {"alpha"},
-    "Softmax": {"axis"},
-    "Flatten": {"axis"},
-    "Reshape": {"allowzero"},
-    "Constant": {"value"},
-    **{op: set() for op in ("Relu", "PRelu", "Sigmoid", "Tanh", "Identity")},
+_FLOAT_ATTR, _INT_ATTR, _TENSOR_ATTR = 1, 2, 4  # AttributeProto.AttributeType values
+_ATTRIBUTE_TYPES = {_FLOAT_ATTR: "FLOAT", _INT_ATTR: "INT", _TENSOR_ATTR: "TENSOR"}
+# the operators read, each with the attributes it may carry and their types
+_ATTRIBUTES: dict[str, dict[str, int]] = {
+    "Gemm": {"alpha": _FLOAT_ATTR, "beta": _FLOAT_ATTR, "transA": _INT_ATTR, "transB": _INT_ATTR},
+    "MatMul": {},
+    "Add": {},
+    "LeakyRelu": {"alpha": _FLOAT_ATTR},
+    "Softmax": {"axis": _INT_ATTR},
+    "Flatten": {"axis": _INT_ATTR},
+    "Reshape": {"allowzero": _INT_ATTR},
+    "Constant": {"value": _TENSOR_ATTR},
+    **{op: {} for op in ("Relu", "PRelu", "Sigmoid", "Tanh", "Identity")},
 }
+_FLAGS = {"transA", "transB", "allowzero"}  # INT attributes whose only values are 0 and 1
 
 
 def from_onnx(path: str | os.PathLike[str]) -> DeepNeuralNetwork:
@@ -145,6 +152,8 @@ class _Reader:
         dims = list(t.dims)
         if len(dims) > 2 or any(d < 0 for d in dims):
             self.refuse(f"{where}: expected a scalar, vector or matrix")
+        if 0 in dims:
+            self.refuse(f"{where}: a tensor without values; a layer has at least one unit")
         dtype, n = _DTYPES[t.data_type], prod(dims)
         if t.data_location == 1:
             return self.external.read(t, dtype, where)
@@ -186,14 +195,27 @@ class _Reader:
         return v.name, _DTYPES[tensor.elem_type], width
 
     def _attributes(self, node: Any, where: str) -> dict[str, Any]:
+        """The node's attributes by name, each of the one type its operator gives it."""
+        allowed = _ATTRIBUTES[node.op_type]
         out: dict[str, Any] = {}
         for attr in node.attribute:
-            if attr.name not in _ATTRIBUTES[node.op_type]:
-                self.refuse(f"{where}: attribute {attr.name!r} is not supported")
-            kind = attr.type
-            if kind not in (1, 2, 4):  # FLOAT, INT, TENSOR
-                self.refuse(f"{where}: attribute {attr.name!r} of type {kind} is not supported")
-            out[attr.name] = attr.f if kind == 1 else attr.i if kind == 2 else attr.t
+            name, kind = attr.name, attr.type
+            if name not in allowed:
+                self.refuse(f"{where}: attribute {name!r} is not supported")
+            if kind != allowed[name]:
+                self.refuse(
+                    f"{where}: attribute {name!r} of type {kind} "
+                    f"({_ATTRIBUTE_TYPES.get(kind, 'not read here')}); expected type "
+                    f"{allowed[name]} ({_ATTRIBUTE_TYPES[allowed[name]]})"
+                )
+            if name in out:
+                self.refuse(f"{where}: attribute {name!r} is given twice")
+            value = attr.f if kind == _FLOAT_ATTR else attr.i if kind == _INT_ATTR else attr.t
+            if kind == _FLOAT_ATTR and not np.isfinite(value):
+                self.refuse(f"{where}: attribute {name!r} is {value}; expected a finite number")
+            if name in _FLAGS and value not in (0, 1):
+                self.refuse(f"{where}: attribute {name!r} is {value}; expected 0 or 1")
+            out[name] = value
         return out
 
     def layers(self) -> tuple[np.dtype[Any], int, list[tuple[np.ndarray, np.ndarray, Any]]]:

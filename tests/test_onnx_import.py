@@ -105,7 +105,10 @@ def test_metadata_that_does_not_describe_the_graph_is_ignored_with_a_warning(tmp
     relu = next(n for n in proto.graph.node if n.op_type == "Relu")
     relu.op_type = "Tanh"  # someone edited the graph; the metadata still says relu
     (tmp_path / "edited.onnx").write_bytes(proto.SerializeToString())
-    with pytest.warns(DataWarning, match="does not describe its graph"):
+    with pytest.warns(
+        DataWarning,
+        match="file is ignored .*does not describe the graph: layer 1: it says ReLU",
+    ):
         back = from_onnx(tmp_path / "edited.onnx")
     assert [type(layer.activation_function).__name__ for layer in back.layers[1:]] == [
         "Tanh",
@@ -114,6 +117,79 @@ def test_metadata_that_does_not_describe_the_graph_is_ignored_with_a_warning(tmp
     np.testing.assert_allclose(
         back.predict_proba(X), by_onnxruntime(tmp_path / "edited.onnx", X), atol=1e-6
     )
+
+
+def deep(text):
+    return text[:-1] + ', "training": ' + "[" * 100 + "]" * 100 + "}"
+
+
+@pytest.mark.parametrize(
+    ("edit", "why"),
+    [
+        (lambda s: s.replace('"learning_rate": 0.02', '"learning_rate": NaN'), "holds NaN; only"),
+        (lambda s: s.replace('"learning_rate": 0.02', '"learning_rate": Infinity'), "Infinity"),
+        (lambda s: s[:-1] + ', "loss": "mse"}', "has the key 'loss' twice"),
+        (lambda s: s.replace('"learning_rate": 0.02', '"learning_rate": ' + "7" * 50), "50-digit"),
+        (lambda s: s.replace('"epochs": 2', '"epochs": 1e999'), "1e999', which overflows"),
+        (deep, "nests 101 levels deep; at most 64"),
+        (lambda s: "[1, 2]", "the barenet metadata is not a barenet model description"),
+        (lambda s: s[:40], "the barenet metadata is not valid JSON"),
+        (lambda s: s.replace('"format_version": 1', '"format_version": 2'), "version 2; this"),
+        (lambda s: s.replace('"relu"', '"swish"'), "layer 1: unknown activation 'swish'"),
+        (lambda s: s.replace('"he_uniform"', '"rm -rf"'), "unknown initializer 'rm -rf'"),
+        (lambda s: s.replace('"learning_rate"', '"lr"'), r"unexpected keys \['lr'\]"),
+        (lambda s: s.replace('"float32"', '"float64"'), "it says float64, the graph computes f"),
+        (lambda s: s.replace('"size": 4', '"size": 5'), r"layers of \[3, 5, 2\] units, the g"),
+        (
+            lambda s: s.replace('"dropout": 0.0}]', '"dropout": 0.5}]'),
+            "the network: 'the output layer cannot have dropout",
+        ),
+    ],
+)
+def test_metadata_a_model_file_would_refuse_is_ignored_with_a_warning(tmp_path, edit, why):
+    """The metadata is read as a model file's: strict JSON, the same architecture checks, the
+    same builder. What they refuse (or what does not describe the graph) leaves the graph's
+    network, with the default loss and learning rate, which saves as a model file."""
+    model = DeepNeuralNetwork(
+        [Layer(3), Layer(4, "relu", init="he_uniform"), Layer(2, "softmax")],
+        seed=0,
+        learning_rate=0.02,
+    )
+    model.training_summary = {"epochs": 2}
+    model.to_onnx(tmp_path / "m.onnx")
+    proto = onnx.load(str(tmp_path / "m.onnx"))
+    (prop,) = (p for p in proto.metadata_props if p.key == "barenet_architecture")
+    edited = edit(prop.value)
+    assert edited != prop.value  # guards the edit
+    prop.value = edited
+    path = tmp_path / "edited.onnx"
+    path.write_bytes(proto.SerializeToString())
+    with pytest.warns(DataWarning, match="barenet's metadata in this file is ignored") as seen:
+        back = from_onnx(path)
+    (warning,) = seen
+    message = str(warning.message)
+    assert re.search(why, message), message
+    assert message.startswith(f"{path}: ") and message.count(str(path)) == 1
+    assert len(message) <= 500 and warning.filename == __file__  # the caller's line
+    assert back.learning_rate == 0.1 and back.training_summary == {}
+    assert back.layers[1].init is None
+    np.testing.assert_array_equal(back.predict_proba(X), model.predict_proba(X))
+    back.save(tmp_path / "back.safetensors")  # a NaN from the metadata would make this fail
+
+
+def test_metadata_that_a_model_file_would_refuse_is_not_exported(tmp_path):
+    model = DeepNeuralNetwork([Layer(3), Layer(2, "softmax")], learning_rate=float("nan"))
+    path = tmp_path / "m.onnx"
+    with pytest.raises(ModelFileError, match=r"holds NaN or infinity \(learning_rate nan"):
+        model.to_onnx(path)
+    model.learning_rate = 0.1
+    for _ in range(40):  # 80 levels deep: JSON, but more than any reader takes
+        model.training_summary = {"note": [model.training_summary]}
+    with pytest.raises(
+        ModelFileError, match=r"cannot export <DeepNeuralNetwork 3-2 .*>: its metadata nests"
+    ):
+        model.to_onnx(path)
+    assert not list(tmp_path.iterdir())
 
 
 # ------------------------------------------------------------------------ PyTorch's exporters

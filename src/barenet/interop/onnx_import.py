@@ -11,7 +11,8 @@ of ``Linear``, ``ReLU``, ``LeakyReLU``, ``Sigmoid``, ``Tanh``, ``Flatten``, ``Dr
 eval mode) and a final ``Softmax`` or nothing. Weights are initializers, graph inputs with an
 initializer (``keep_initializers_as_inputs``) or ``Constant`` nodes, float32 or float64 like the
 input. A barenet export's metadata brings back the loss, dropout, initializers, learning rate and
-training summary, when it describes the layers the graph holds.
+training summary; it is read as strictly as a model file's (``onnx_metadata``), and metadata that
+fails those checks or does not describe the layers the graph holds is ignored with a DataWarning.
 
 Tensors kept in a file beside the model (``external_data``: what the dynamo exporter writes by
 default, ``NAME.onnx.data``) are read from the model file's own directory only, each range
@@ -81,7 +82,8 @@ def from_onnx(path: str | os.PathLike[str]) -> DeepNeuralNetwork:
     Tensors kept in external data files (``NAME.onnx.data``) are read from the model file's own
     directory. Raises ``ModelFileError`` for a file it cannot read that way (an external data file
     missing or not a plain file beside it included); OSError when the model file cannot be opened
-    at all. Shapes: the graph's input (batch, d) -> output (batch, k) as in the network.
+    at all; a DataWarning when barenet's metadata in it is ignored (the graph wins).
+    Shapes: the graph's input (batch, d) -> output (batch, k) as in the network.
     """
     require_onnx()
     data = read_bounded(path, MAX_BYTES, ModelFileError, "ONNX model file")
@@ -359,18 +361,17 @@ class _Reader:
         dtype, d, dense = self.layers()
         layers = [Layer(d)] + [Layer(W.shape[1], act) for W, _, act in dense]
         weights = [(W, b) for W, b, _ in dense]
-        extras = onnx_metadata.restore(self.path, self.proto, layers)
-        if extras is not None:
-            layers = extras["layers"]
+        described = onnx_metadata.restore(self.path, self.proto, layers, dtype)
+        if described is None:
+            return build_network(layers, weights, ModelFileError, self.path, dtype=dtype)
         model = build_network(
-            layers,
+            described.layers,
             weights,
             ModelFileError,
             self.path,
             dtype=dtype,
-            loss=None if extras is None else extras["loss"],
-            learning_rate=0.1 if extras is None else extras["learning_rate"],
+            loss=described.loss_function,
+            learning_rate=described.learning_rate,
         )
-        if extras is not None:
-            model.training_summary = extras["training"]
+        model.training_summary = described.training_summary
         return model

@@ -4,6 +4,7 @@ provider and by onnx's reference evaluator, against predict_proba."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -139,7 +140,7 @@ def test_a_regression_network_names_its_output_output_and_writes_no_identity(tmp
     np.testing.assert_allclose(run_both(path, X)[0], model.predict_proba(X), atol=1e-5)
 
 
-def test_an_activation_onnx_cannot_express_is_refused_and_nothing_is_written(tmp_path):
+def test_an_activation_onnx_cannot_express_is_refused_and_nothing_is_written(tmp_path, monkeypatch):
     class Swish(ActivationFunction):
         name = "swish"
 
@@ -155,6 +156,17 @@ def test_an_activation_onnx_cannot_express_is_refused_and_nothing_is_written(tmp
         model = DeepNeuralNetwork([Layer(2), Layer(3, act), Layer(2, "softmax")])
         with pytest.raises(ValueError, match=r"layer 1: the activation (Swish|MyReLU)"):
             model.to_onnx(path)
+    # registered (barenet.register), so a model file can name it, but ONNX still cannot
+    monkeypatch.setitem(ACTIVATIONS, "swish", Swish)
+    model = DeepNeuralNetwork([Layer(2), Layer(3, "relu"), Layer(2, "swish")])
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "layer 2: the activation Swish ('swish') cannot be written in ONNX, which has only "
+            "barenet's built-in ['identity', 'leaky_relu', 'relu', 'sigmoid', 'softmax', 'tanh']"
+        ),
+    ):
+        model.to_onnx(path)
     assert path.read_bytes() == b"the user's file"
     assert not list(tmp_path.glob(".*.part"))
 

@@ -17,26 +17,31 @@ Left out: convolutions, recurrent layers, anything that is not a stack of dense 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..activations import ACTIVATIONS, ActivationFunction
+from .._json import shorten
+from ..activations import ActivationFunction
 
 if TYPE_CHECKING:
     from ..layers import Layer
     from ..network import DeepNeuralNetwork
 
 
-def registered_activation(act: ActivationFunction, l: int, target: str) -> str:
-    """The registry name of layer ``l``'s activation, or a ValueError: an exporter only knows
-    barenet's own activations, whose math it writes out again in the target's terms."""
-    if ACTIVATIONS.get(act.name) is not type(act):
+def supported_activation(
+    act: ActivationFunction, l: int, target: str, supported: Mapping[str, type]
+) -> str:
+    """The name of layer ``l``'s activation, or a ValueError: an exporter writes the math of a
+    fixed set of barenet's built-in activations (``supported``, name -> class) again in the
+    target's terms, so it cannot take another class, registered or not (a subclass may change
+    the math, so it is not taken for its base)."""
+    if supported.get(act.name) is not type(act):
         raise ValueError(
-            f"layer {l}: the activation {type(act).__name__} is not one of barenet's "
-            f"({sorted(ACTIVATIONS)}), so {target} cannot express it"
+            f"layer {l}: the activation {type(act).__name__} ({shorten(act.name)}) cannot be "
+            f"written in {target}, which has only barenet's built-in {sorted(supported)}"
         )
     return act.name
 

@@ -54,8 +54,8 @@ def embedded(html: str) -> dict:
 
 def test_784_256_10_is_one_file_under_1_5_mb_that_refers_to_nothing(tmp_path):
     path = tmp_path / "digits.html"
-    to_html(digits_model(), path)
-    size = path.stat().st_size
+    size = to_html(digits_model(), path)
+    assert size == path.stat().st_size
     assert size <= 1_500_000, f"{size} bytes"
     html = path.read_text(encoding="utf-8")
     refs = References()
@@ -136,7 +136,9 @@ def test_cli_export_html_and_onnx_together(tmp_path, capsys):
     )  # fmt: skip
     out, err = capsys.readouterr()
     assert status == 0, err
-    assert "p.html (a page that reads digits offline" in out
+    size = (tmp_path / "p.html").stat().st_size
+    assert f"p.html (a page that reads digits offline, {size:,} bytes, <DeepNeuralNetwork" in out
+    assert f"m.onnx (ONNX, {(tmp_path / 'm.onnx').stat().st_size:,} bytes" in out
     assert (tmp_path / "p.html").read_text().startswith("<!doctype html>")
     assert (tmp_path / "m.onnx").stat().st_size > 784 * 8 * 4
 

@@ -189,7 +189,9 @@ def test_cli_export_onnx(tmp_path):
         text=True,
     )
     assert done.returncode == 0, done.stderr
-    assert f"wrote {out}" in done.stdout
+    size = out.stat().st_size
+    model_text = "<DeepNeuralNetwork 5-4-3 multiclass, loss=cross_entropy, float32>"
+    assert done.stdout == f"wrote {out} (ONNX, {size:,} bytes, {model_text})\n"
     X = inputs(5, np.float32)
     expected = load(tmp_path / "m.safetensors").predict_proba(X)
     np.testing.assert_allclose(run_both(out, X)[0], expected, atol=1e-5)
@@ -227,3 +229,23 @@ def test_model_file_error_is_what_a_custom_loss_gets(tmp_path):
     model = DeepNeuralNetwork([Layer(2), Layer(2, "identity")], loss=MyLoss())
     with pytest.raises(ModelFileError, match="registered loss"):
         model.to_onnx(tmp_path / "m.onnx")
+
+
+def test_the_exporters_return_what_they_wrote_and_print_nothing(tmp_path, capsys):
+    """Printing is the CLI's (cli/delegated.py): no module of barenet.interop calls print."""
+    import ast
+    from pathlib import Path
+
+    from barenet import interop
+    from barenet.interop.onnx_export import to_onnx
+
+    model = DeepNeuralNetwork([Layer(3), Layer(2, "softmax")], seed=0)
+    assert to_onnx(model, tmp_path / "m.onnx") == (tmp_path / "m.onnx").stat().st_size
+    assert capsys.readouterr() == ("", "")
+    for module in sorted(Path(interop.__file__).parent.glob("*.py")):
+        calls = [
+            node.lineno
+            for node in ast.walk(ast.parse(module.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print"
+        ]
+        assert not calls, f"{module.name} prints on lines {calls}"

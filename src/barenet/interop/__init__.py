@@ -6,6 +6,7 @@
     barenet.from_sklearn(mlp)               sklearn_import.py (a fitted MLPClassifier/Regressor)
     barenet export MODEL --html page.html   html_export.py   (nothing but NumPy)
 
+The exporters return what they wrote; ``barenet export`` (``cli/delegated.py``) prints it.
 Every exporter walks the layers once, the way ``saving.architecture`` does: one short loop over
 (W{l}, b{l}, activation), refusing an activation it cannot write (``supported_activation``).
 Every importer ends in ``build_network``: a plain ``DeepNeuralNetwork`` built without drawing
@@ -16,7 +17,6 @@ Left out: convolutions, recurrent layers, anything that is not a stack of dense 
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -96,21 +96,3 @@ def require_onnx() -> ModuleType:
             "install it with: pip install 'barenet[onnx]'"
         ) from exc
     return onnx
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    """``barenet export MODEL --onnx out.onnx | --html page.html``: the CLI's export command."""
-    from ..saving import load
-
-    if not (args.onnx or args.html):
-        raise ValueError("say what to write: --onnx FILE.onnx and/or --html FILE.html")
-    model: Any = load(args.model)
-    if args.onnx:
-        model.to_onnx(args.onnx)
-        print(f"wrote {args.onnx} (ONNX, {model})")
-    if args.html:
-        from .html_export import to_html
-
-        to_html(model, args.html)
-        print(f"wrote {args.html} (a page that reads digits offline, {model})")
-    return 0

@@ -117,8 +117,10 @@ def page(model: DeepNeuralNetwork) -> str:
     return _replace_once(html, '<script src="app.js"></script>', scripts)
 
 
-def to_html(model: DeepNeuralNetwork, path: str | os.PathLike[str]) -> None:
-    """Write ``model``'s self-contained draw-a-digit page to ``path``, atomically."""
+def to_html(model: DeepNeuralNetwork, path: str | os.PathLike[str]) -> int:
+    """Write ``model``'s self-contained draw-a-digit page to ``path``, atomically; returns the
+    number of bytes written."""
     data = page(model).encode("utf-8")
     with atomic_write(path) as f:
         f.write(data)
+    return len(data)

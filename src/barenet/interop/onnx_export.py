@@ -115,8 +115,10 @@ def build_onnx(model: DeepNeuralNetwork) -> Any:
     return proto
 
 
-def to_onnx(model: DeepNeuralNetwork, path: str | os.PathLike[str]) -> None:
-    """Write ``model`` to ``path`` as an ONNX file, atomically (see the module docstring)."""
+def to_onnx(model: DeepNeuralNetwork, path: str | os.PathLike[str]) -> int:
+    """Write ``model`` to ``path`` as an ONNX file, atomically (see the module docstring);
+    returns the number of bytes written."""
     data = build_onnx(model).SerializeToString()
     with atomic_write(path) as f:
         f.write(data)
+    return len(data)

@@ -452,6 +452,12 @@ def test_what_is_not_a_chain_of_dense_layers_is_refused_naming_the_node(
 SCALAR = t("two", np.array(2.0, np.float32))
 
 
+def twice(node, **attributes):
+    """`node` with each of `attributes` added once more (protobuf keeps both; the last won)."""
+    node.attribute.extend(helper.make_attribute(k, v) for k, v in attributes.items())
+    return node
+
+
 @pytest.mark.parametrize(
     ("nodes", "tensors", "match"),
     [
@@ -474,6 +480,11 @@ SCALAR = t("two", np.array(2.0, np.float32))
             [helper.make_node("Gemm", ["x", "W1", "B1"], ["y"], transB=2)],
             WEIGHTS,
             "attribute 'transB' is 2; expected 0 or 1",
+        ),
+        (
+            [twice(helper.make_node("Gemm", ["x", "W1", "B1"], ["y"], transB=0), transB=1)],
+            WEIGHTS,
+            "node 0 .*attribute 'transB' is given twice",
         ),
         (
             [helper.make_node("Gemm", ["x", "W1", "B1"], ["y"], alpha=float("inf"))],

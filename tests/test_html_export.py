@@ -19,6 +19,7 @@ import pytest
 from _browser import replay, settled
 from barenet import DeepNeuralNetwork, Layer, LeakyReLU
 from barenet.activations import ACTIVATIONS, ActivationFunction
+from barenet.interop import html_export
 from barenet.interop.html_export import page, to_html
 
 
@@ -53,8 +54,8 @@ def embedded(html: str) -> dict:
 
 def test_784_256_10_is_one_file_under_1_5_mb_that_refers_to_nothing(tmp_path):
     path = tmp_path / "digits.html"
-    to_html(digits_model(), path)
-    size = path.stat().st_size
+    size = to_html(digits_model(), path)
+    assert size == path.stat().st_size
     assert size <= 1_500_000, f"{size} bytes"
     html = path.read_text(encoding="utf-8")
     refs = References()
@@ -92,7 +93,7 @@ def test_nothing_in_the_model_can_end_the_script_element():
     assert embedded(html)["info"]["training"]["note"] == model.training_summary["note"]
 
 
-def test_what_the_page_cannot_run_is_refused(tmp_path):
+def test_what_the_page_cannot_run_is_refused(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="784 pixels; this one reads 10 features"):
         to_html(DeepNeuralNetwork([Layer(10), Layer(2, "softmax")]), tmp_path / "p.html")
 
@@ -102,7 +103,25 @@ def test_what_the_page_cannot_run_is_refused(tmp_path):
     model = DeepNeuralNetwork([Layer(784), Layer(3, Swish()), Layer(2, "softmax")])
     with pytest.raises(ValueError, match=r"layer 1: the activation Swish.*JavaScript"):
         to_html(model, tmp_path / "p.html")
+    # registered (barenet.register), so a model file can name it, but barenet.js cannot
+    monkeypatch.setitem(ACTIVATIONS, "swish", Swish)
+    model = DeepNeuralNetwork([Layer(784), Layer(3, "swish"), Layer(2, "softmax")])
+    with pytest.raises(
+        ValueError,
+        match=r"layer 1: the activation Swish \('swish'\) cannot be written in the page's "
+        r"JavaScript, which has only barenet's built-in \['identity', 'leaky_relu', ",
+    ):
+        to_html(model, tmp_path / "p.html")
     assert not list(tmp_path.iterdir())
+
+
+def test_the_exporter_takes_exactly_the_activations_barenet_js_computes():
+    engine = Path(html_export.__file__).parent.parent / "web" / "static" / "standalone"
+    text = (engine / "barenet.js").read_text(encoding="utf-8")
+    (block,) = re.findall(r"\n  const ACTIVATIONS = \{\n(.*?)\n  \};\n", text, flags=re.S)
+    names = re.findall(r"^    (\w+):", block, flags=re.M)
+    assert sorted(names) == sorted(html_export.SUPPORTED)
+    assert set(html_export.SUPPORTED) <= set(ACTIVATIONS)  # barenet's own, by those names
 
 
 def test_cli_export_html_and_onnx_together(tmp_path, capsys):
@@ -117,7 +136,9 @@ def test_cli_export_html_and_onnx_together(tmp_path, capsys):
     )  # fmt: skip
     out, err = capsys.readouterr()
     assert status == 0, err
-    assert "p.html (a page that reads digits offline" in out
+    size = (tmp_path / "p.html").stat().st_size
+    assert f"p.html (a page that reads digits offline, {size:,} bytes, <DeepNeuralNetwork" in out
+    assert f"m.onnx (ONNX, {(tmp_path / 'm.onnx').stat().st_size:,} bytes" in out
     assert (tmp_path / "p.html").read_text().startswith("<!doctype html>")
     assert (tmp_path / "m.onnx").stat().st_size > 784 * 8 * 4
 

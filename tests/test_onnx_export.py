@@ -4,6 +4,7 @@ provider and by onnx's reference evaluator, against predict_proba."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -139,7 +140,7 @@ def test_a_regression_network_names_its_output_output_and_writes_no_identity(tmp
     np.testing.assert_allclose(run_both(path, X)[0], model.predict_proba(X), atol=1e-5)
 
 
-def test_an_activation_onnx_cannot_express_is_refused_and_nothing_is_written(tmp_path):
+def test_an_activation_onnx_cannot_express_is_refused_and_nothing_is_written(tmp_path, monkeypatch):
     class Swish(ActivationFunction):
         name = "swish"
 
@@ -155,6 +156,17 @@ def test_an_activation_onnx_cannot_express_is_refused_and_nothing_is_written(tmp
         model = DeepNeuralNetwork([Layer(2), Layer(3, act), Layer(2, "softmax")])
         with pytest.raises(ValueError, match=r"layer 1: the activation (Swish|MyReLU)"):
             model.to_onnx(path)
+    # registered (barenet.register), so a model file can name it, but ONNX still cannot
+    monkeypatch.setitem(ACTIVATIONS, "swish", Swish)
+    model = DeepNeuralNetwork([Layer(2), Layer(3, "relu"), Layer(2, "swish")])
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "layer 2: the activation Swish ('swish') cannot be written in ONNX, which has only "
+            "barenet's built-in ['identity', 'leaky_relu', 'relu', 'sigmoid', 'softmax', 'tanh']"
+        ),
+    ):
+        model.to_onnx(path)
     assert path.read_bytes() == b"the user's file"
     assert not list(tmp_path.glob(".*.part"))
 
@@ -177,7 +189,9 @@ def test_cli_export_onnx(tmp_path):
         text=True,
     )
     assert done.returncode == 0, done.stderr
-    assert f"wrote {out}" in done.stdout
+    size = out.stat().st_size
+    model_text = "<DeepNeuralNetwork 5-4-3 multiclass, loss=cross_entropy, float32>"
+    assert done.stdout == f"wrote {out} (ONNX, {size:,} bytes, {model_text})\n"
     X = inputs(5, np.float32)
     expected = load(tmp_path / "m.safetensors").predict_proba(X)
     np.testing.assert_allclose(run_both(out, X)[0], expected, atol=1e-5)
@@ -215,3 +229,23 @@ def test_model_file_error_is_what_a_custom_loss_gets(tmp_path):
     model = DeepNeuralNetwork([Layer(2), Layer(2, "identity")], loss=MyLoss())
     with pytest.raises(ModelFileError, match="registered loss"):
         model.to_onnx(tmp_path / "m.onnx")
+
+
+def test_the_exporters_return_what_they_wrote_and_print_nothing(tmp_path, capsys):
+    """Printing is the CLI's (cli/delegated.py): no module of barenet.interop calls print."""
+    import ast
+    from pathlib import Path
+
+    from barenet import interop
+    from barenet.interop.onnx_export import to_onnx
+
+    model = DeepNeuralNetwork([Layer(3), Layer(2, "softmax")], seed=0)
+    assert to_onnx(model, tmp_path / "m.onnx") == (tmp_path / "m.onnx").stat().st_size
+    assert capsys.readouterr() == ("", "")
+    for module in sorted(Path(interop.__file__).parent.glob("*.py")):
+        calls = [
+            node.lineno
+            for node in ast.walk(ast.parse(module.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print"
+        ]
+        assert not calls, f"{module.name} prints on lines {calls}"

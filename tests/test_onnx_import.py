@@ -32,6 +32,7 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from _torch_models import EXPORTERS, EXTERNAL, FIXTURES, NAMES, build, export  # noqa: E402
 
+_DTYPES = {TensorProto.FLOAT: np.float32, TensorProto.DOUBLE: np.float64}
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
@@ -104,7 +105,10 @@ def test_metadata_that_does_not_describe_the_graph_is_ignored_with_a_warning(tmp
     relu = next(n for n in proto.graph.node if n.op_type == "Relu")
     relu.op_type = "Tanh"  # someone edited the graph; the metadata still says relu
     (tmp_path / "edited.onnx").write_bytes(proto.SerializeToString())
-    with pytest.warns(DataWarning, match="does not describe its graph"):
+    with pytest.warns(
+        DataWarning,
+        match="file is ignored .*does not describe the graph: layer 1: it says ReLU",
+    ):
         back = from_onnx(tmp_path / "edited.onnx")
     assert [type(layer.activation_function).__name__ for layer in back.layers[1:]] == [
         "Tanh",
@@ -113,6 +117,79 @@ def test_metadata_that_does_not_describe_the_graph_is_ignored_with_a_warning(tmp
     np.testing.assert_allclose(
         back.predict_proba(X), by_onnxruntime(tmp_path / "edited.onnx", X), atol=1e-6
     )
+
+
+def deep(text):
+    return text[:-1] + ', "training": ' + "[" * 100 + "]" * 100 + "}"
+
+
+@pytest.mark.parametrize(
+    ("edit", "why"),
+    [
+        (lambda s: s.replace('"learning_rate": 0.02', '"learning_rate": NaN'), "holds NaN; only"),
+        (lambda s: s.replace('"learning_rate": 0.02', '"learning_rate": Infinity'), "Infinity"),
+        (lambda s: s[:-1] + ', "loss": "mse"}', "has the key 'loss' twice"),
+        (lambda s: s.replace('"learning_rate": 0.02', '"learning_rate": ' + "7" * 50), "50-digit"),
+        (lambda s: s.replace('"epochs": 2', '"epochs": 1e999'), "1e999', which overflows"),
+        (deep, "nests 101 levels deep; at most 64"),
+        (lambda s: "[1, 2]", "the barenet metadata is not a barenet model description"),
+        (lambda s: s[:40], "the barenet metadata is not valid JSON"),
+        (lambda s: s.replace('"format_version": 1', '"format_version": 2'), "version 2; this"),
+        (lambda s: s.replace('"relu"', '"swish"'), "layer 1: unknown activation 'swish'"),
+        (lambda s: s.replace('"he_uniform"', '"rm -rf"'), "unknown initializer 'rm -rf'"),
+        (lambda s: s.replace('"learning_rate"', '"lr"'), r"unexpected keys \['lr'\]"),
+        (lambda s: s.replace('"float32"', '"float64"'), "it says float64, the graph computes f"),
+        (lambda s: s.replace('"size": 4', '"size": 5'), r"layers of \[3, 5, 2\] units, the g"),
+        (
+            lambda s: s.replace('"dropout": 0.0}]', '"dropout": 0.5}]'),
+            "the network: 'the output layer cannot have dropout",
+        ),
+    ],
+)
+def test_metadata_a_model_file_would_refuse_is_ignored_with_a_warning(tmp_path, edit, why):
+    """The metadata is read as a model file's: strict JSON, the same architecture checks, the
+    same builder. What they refuse (or what does not describe the graph) leaves the graph's
+    network, with the default loss and learning rate, which saves as a model file."""
+    model = DeepNeuralNetwork(
+        [Layer(3), Layer(4, "relu", init="he_uniform"), Layer(2, "softmax")],
+        seed=0,
+        learning_rate=0.02,
+    )
+    model.training_summary = {"epochs": 2}
+    model.to_onnx(tmp_path / "m.onnx")
+    proto = onnx.load(str(tmp_path / "m.onnx"))
+    (prop,) = (p for p in proto.metadata_props if p.key == "barenet_architecture")
+    edited = edit(prop.value)
+    assert edited != prop.value  # guards the edit
+    prop.value = edited
+    path = tmp_path / "edited.onnx"
+    path.write_bytes(proto.SerializeToString())
+    with pytest.warns(DataWarning, match="barenet's metadata in this file is ignored") as seen:
+        back = from_onnx(path)
+    (warning,) = seen
+    message = str(warning.message)
+    assert re.search(why, message), message
+    assert message.startswith(f"{path}: ") and message.count(str(path)) == 1
+    assert len(message) <= 500 and warning.filename == __file__  # the caller's line
+    assert back.learning_rate == 0.1 and back.training_summary == {}
+    assert back.layers[1].init is None
+    np.testing.assert_array_equal(back.predict_proba(X), model.predict_proba(X))
+    back.save(tmp_path / "back.safetensors")  # a NaN from the metadata would make this fail
+
+
+def test_metadata_that_a_model_file_would_refuse_is_not_exported(tmp_path):
+    model = DeepNeuralNetwork([Layer(3), Layer(2, "softmax")], learning_rate=float("nan"))
+    path = tmp_path / "m.onnx"
+    with pytest.raises(ModelFileError, match=r"holds NaN or infinity \(learning_rate nan"):
+        model.to_onnx(path)
+    model.learning_rate = 0.1
+    for _ in range(40):  # 80 levels deep: JSON, but more than any reader takes
+        model.training_summary = {"note": [model.training_summary]}
+    with pytest.raises(
+        ModelFileError, match=r"cannot export <DeepNeuralNetwork 3-2 .*>: its metadata nests"
+    ):
+        model.to_onnx(path)
+    assert not list(tmp_path.iterdir())
 
 
 # ------------------------------------------------------------------------ PyTorch's exporters
@@ -370,6 +447,119 @@ def test_what_is_not_a_chain_of_dense_layers_is_refused_naming_the_node(
     tmp_path, nodes, tensors, match
 ):
     refused(tmp_path, nodes, tensors, match)
+
+
+SCALAR = t("two", np.array(2.0, np.float32))
+
+
+def twice(node, **attributes):
+    """`node` with each of `attributes` added once more (protobuf keeps both; the last won)."""
+    node.attribute.extend(helper.make_attribute(k, v) for k, v in attributes.items())
+    return node
+
+
+@pytest.mark.parametrize(
+    ("nodes", "tensors", "match"),
+    [
+        (
+            [helper.make_node("Gemm", ["x", "W1", "B1"], ["y"], alpha=SCALAR)],
+            WEIGHTS,
+            r"node 0 \(Gemm ''\): attribute 'alpha' of type 4 \(TENSOR\); expected type 1 \(FLO",
+        ),
+        (
+            [helper.make_node("Gemm", ["x", "W1", "B1"], ["y"], beta=2)],
+            WEIGHTS,
+            r"attribute 'beta' of type 2 \(INT\); expected type 1",
+        ),
+        (
+            [helper.make_node("Gemm", ["x", "W1", "B1"], ["y"], transB=1.0)],
+            WEIGHTS,
+            r"attribute 'transB' of type 1 \(FLOAT\); expected type 2 \(INT\)",
+        ),
+        (
+            [helper.make_node("Gemm", ["x", "W1", "B1"], ["y"], transB=2)],
+            WEIGHTS,
+            "attribute 'transB' is 2; expected 0 or 1",
+        ),
+        (
+            [twice(helper.make_node("Gemm", ["x", "W1", "B1"], ["y"], transB=0), transB=1)],
+            WEIGHTS,
+            "node 0 .*attribute 'transB' is given twice",
+        ),
+        (
+            [helper.make_node("Gemm", ["x", "W1", "B1"], ["y"], alpha=float("inf"))],
+            WEIGHTS,
+            "attribute 'alpha' is inf; expected a finite number",
+        ),
+        (
+            [GEMM, helper.make_node("Softmax", ["z1"], ["y"], axis=1.0)],
+            WEIGHTS,
+            r"node 1 \(Softmax ''\): attribute 'axis' of type 1 \(FLOAT\); expected type 2",
+        ),
+        (
+            [GEMM, helper.make_node("Flatten", ["z1"], ["y"], axis=1.0)],
+            WEIGHTS,
+            "attribute 'axis' of type 1",
+        ),
+        (
+            [GEMM, helper.make_node("LeakyRelu", ["z1"], ["y"], alpha=SCALAR)],
+            WEIGHTS,
+            "attribute 'alpha' of type 4",
+        ),
+        (
+            [helper.make_node("Constant", [], ["W1"], value=1.0), GEMM],
+            [t("B1", B1)],
+            r"node 0 \(Constant ''\): attribute 'value' of type 1 \(FLOAT\); expected type 4",
+        ),
+        (
+            [helper.make_node("Gemm", ["x", "W0", "B0"], ["y"])],
+            [t("W0", np.ones((3, 0), np.float32)), t("B0", np.ones(0, np.float32))],
+            r"initializer 'W0' \[3, 0\]: a tensor without values; a layer has at least one unit",
+        ),
+        (
+            [helper.make_node("Gemm", ["x", "W1", "B1"], ["y"])],
+            [t("W1", np.where(W1 > 1, np.nan, W1)), t("B1", B1)],
+            r"W1 \(layer 1\) holds NaN or infinite values in float32",
+        ),
+        (
+            [
+                GEMM,
+                helper.make_node("Relu", ["z1"], ["a1"]),
+                helper.make_node("Gemm", ["a1", "W2", "B2"], ["y"]),
+            ],
+            [*WEIGHTS, t("W2", W2), t("B2", np.array([0, np.inf], np.float32))],
+            r"b2 \(layer 2\) holds NaN or infinite",
+        ),
+        (
+            [helper.make_node("Gemm", ["x", "W1", "B1"], ["y"], alpha=3e38)],
+            WEIGHTS,
+            r"W1 \(layer 1\) holds NaN or infinite",  # alpha * W overflows: no RuntimeWarning
+        ),
+    ],
+)
+def test_attributes_of_another_type_and_tensors_empty_or_not_finite_are_refused(
+    tmp_path, nodes, tensors, match
+):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        refused(tmp_path, nodes, tensors, match)
+
+
+def test_no_random_weights_are_drawn(tmp_path, monkeypatch):
+    model = DeepNeuralNetwork([Layer(3), Layer(4, "tanh"), Layer(2, "softmax")], seed=0)
+    model.to_onnx(tmp_path / "m.onnx")
+    path = write(
+        tmp_path / "bare.onnx", [helper.make_node("Gemm", ["x", "W1", "B1"], ["y"])], WEIGHTS
+    )
+
+    def draw(*args, **kwargs):
+        raise AssertionError("from_onnx drew random weights it then threw away")
+
+    monkeypatch.setattr(DeepNeuralNetwork, "initialize_params", draw)
+    np.testing.assert_array_equal(
+        from_onnx(tmp_path / "m.onnx").predict_proba(X), model.predict_proba(X)
+    )
+    np.testing.assert_allclose(from_onnx(path).predict_proba(X), X @ W1 + B1, atol=1e-6)
 
 
 def test_refused_inputs_dtypes_opsets_and_functions(tmp_path):
@@ -691,7 +881,7 @@ def valid_export(tmp_path_factory):
 def read_bytes(data, beside=None):
     """from_onnx on `data`, with the files `beside` ({name: bytes}) next to it and in the folder
     above, a link "link" to the one above and a FIFO "fifo": only ModelFileError (or OSError)
-    may escape; a network it returns must compute finite or at least well-shaped outputs."""
+    may escape; a network it returns must have finite weights and compute well-shaped outputs."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "in" / "m.onnx"
         path.parent.mkdir()
@@ -713,6 +903,7 @@ def read_bytes(data, beside=None):
     with np.errstate(all="ignore"):
         out = model.forward(np.zeros((2, d), dtype=model.dtype))
     assert out.shape == (2, model.layers[-1].size)
+    assert all(np.isfinite(value).all() for value in model.params.values())
 
 
 @FUZZ
@@ -735,25 +926,72 @@ def test_fuzz_mutated_bytes_of_an_export(valid_export, data):
     read_bytes(bytes(raw))
 
 
+# attributes of every type helper.make_attribute makes (FLOAT, INT, TENSOR, FLOATS, INTS,
+# STRING), non-finite floats and flags that are neither 0 nor 1, on the operators that have them
+ATTRIBUTE_VALUES = {
+    "FLOAT": st.sampled_from([1.0, 0.25, float("nan"), float("inf"), -1e38]),
+    "INT": st.sampled_from([0, 1, -1, 2, 2**62]),
+    "TENSOR": st.sampled_from([np.array(2.0, np.float32), np.ones((3, 0), np.float32)]).map(
+        lambda v: numpy_helper.from_array(v, "v")
+    ),
+    "FLOATS": st.just([1.0]),
+    "INTS": st.just([1]),
+    "STRING": st.just("1"),
+}
+OPERATOR_ATTRIBUTES = {
+    "Gemm": ["alpha", "beta", "transA", "transB"],
+    "LeakyRelu": ["alpha"],
+    "Softmax": ["axis"],
+    "Flatten": ["axis"],
+    "Reshape": ["allowzero"],
+    "Constant": ["value"],
+}
+OPERATORS = ["Gemm", "MatMul", "Add", "Relu", "Softmax", "Flatten", "Reshape", "Constant", "Foo"]
+
+
 @FUZZ
-@given(
-    op=st.sampled_from(["Gemm", "MatMul", "Add", "Relu", "Softmax", "Reshape", "Constant", "Foo"]),
-    dims=st.lists(st.integers(-2, 2**40), max_size=3),
-    data_type=st.integers(0, 20),
-    payload=st.binary(max_size=64),
-    attribute=st.sampled_from([{}, {"axis": 0}, {"transB": 1}, {"alpha": -1.0}, {"transA": 1}]),
-)
-def test_fuzz_structurally_broken_graphs(valid_export, op, dims, data_type, payload, attribute):
+@given(st.data())
+def test_fuzz_structurally_broken_graphs(valid_export, data):
+    """The export of 4-3-2 (Gemm, LeakyRelu, Gemm, Softmax) with: a layer of zero units, or one
+    tensor's dims, type and bytes changed (zero dims and non-finite values included); and one
+    node's operator and attributes changed (of the wrong type, non-finite, repeated)."""
     proto = onnx.load_from_string(valid_export)
-    tensor = proto.graph.initializer[0]
-    tensor.ClearField("dims")
-    tensor.dims.extend(dims)
-    tensor.data_type = data_type
-    tensor.raw_data = payload
-    node = proto.graph.node[0]
-    node.op_type = op
+    tensors = {tensor.name: tensor for tensor in proto.graph.initializer}
+    change = data.draw(st.sampled_from(["none", "zero width", "tensor"]))
+    l = data.draw(st.sampled_from([1, 2]))
+    if change == "zero width":  # W{l} (h, 0), b{l} (0,): a layer without units
+        for tensor in (tensors[f"W{l}"], tensors[f"b{l}"]):
+            dims = [*tensor.dims[:-1], 0]
+            tensor.ClearField("dims")
+            tensor.dims.extend(dims)
+            tensor.raw_data = b""
+    elif change == "tensor":
+        tensor = tensors[data.draw(st.sampled_from([f"W{l}", f"b{l}"]))]
+        dims = data.draw(st.lists(st.one_of(st.integers(0, 4), st.integers(-2, 2**40)), max_size=3))
+        tensor.ClearField("dims")
+        tensor.dims.extend(dims)
+        tensor.data_type = data.draw(st.one_of(st.sampled_from([1, 11]), st.integers(0, 20)))
+        if data.draw(st.booleans()):  # as many values as the dims say, all this one
+            n = int(np.prod(dims)) if all(0 <= d <= 64 for d in dims) else 1
+            value = data.draw(st.sampled_from([0.0, 1.0, np.nan, -np.inf]))
+            tensor.raw_data = np.full(n, value, _DTYPES.get(tensor.data_type, np.float32)).tobytes()
+        else:
+            tensor.raw_data = data.draw(st.binary(max_size=64))
+    node = data.draw(st.sampled_from(list(proto.graph.node)))
+    if data.draw(st.booleans()):
+        node.op_type = data.draw(st.sampled_from(OPERATORS))
+    names = [*OPERATOR_ATTRIBUTES.get(node.op_type, []), "alpha", "axis", "value", "foo"]
+    attributes = data.draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(names),
+                st.sampled_from(sorted(ATTRIBUTE_VALUES)).flatmap(ATTRIBUTE_VALUES.get),
+            ),
+            max_size=3,
+        )
+    )
     del node.attribute[:]
-    node.attribute.extend(helper.make_attribute(k, v) for k, v in attribute.items())
+    node.attribute.extend(helper.make_attribute(k, v) for k, v in attributes)
     read_bytes(proto.SerializeToString())
 
 

@@ -152,3 +152,31 @@ def test_an_activation_barenet_does_not_have_is_refused():
     )
     with pytest.raises(ValueError, match=r"output activation \(out_activation_\) is 'exp'"):
         from_sklearn(poisson)
+
+
+def test_no_random_weights_are_drawn_and_the_weights_are_checked(monkeypatch):
+    from barenet import DeepNeuralNetwork
+
+    X, S = data(seed=7)
+    y = S.argmax(1)
+    mlp = fitted(MLPClassifier(hidden_layer_sizes=(4, 3), max_iter=5, random_state=0), X, y)
+
+    def draw(*args, **kwargs):
+        raise AssertionError("from_sklearn drew random weights it then threw away")
+
+    monkeypatch.setattr(DeepNeuralNetwork, "initialize_params", draw)
+    model = from_sklearn(mlp)
+    np.testing.assert_allclose(model.predict_proba(X), mlp.predict_proba(X), rtol=0, atol=1e-6)
+
+    mlp.coefs_[1] = mlp.coefs_[1][:2]  # layer 2 reads 2 units; layer 1 has 4
+    with pytest.raises(ValueError, match=r"MLPClassifier: W2 has shape \[2, 3\]; layer 2 needs"):
+        from_sklearn(mlp)
+    mlp = fitted(MLPRegressor(hidden_layer_sizes=(3,), max_iter=5), X, S)
+    mlp.intercepts_[0][1] = np.nan
+    with pytest.raises(ValueError, match=r"MLPRegressor: b1 \(layer 1\) holds NaN or infinite"):
+        from_sklearn(mlp)
+    mlp.intercepts_[0][1] = 0.0
+    mlp.coefs_[1][0, 0] = 1e300  # finite in float64, infinite in float32
+    assert np.isfinite(from_sklearn(mlp).params["W2"]).all()
+    with pytest.raises(ValueError, match=r"W2 \(layer 2\) holds NaN or infinite values in float32"):
+        from_sklearn(mlp, dtype=np.float32)

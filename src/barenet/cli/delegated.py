@@ -1,9 +1,9 @@
 """``barenet serve``, ``lab`` and ``export``: commands whose work lives in another package.
 
 Each is its arguments and one call: ``serve`` into ``barenet.web``, ``lab`` into
-``barenet.web.lab``, ``export`` into ``barenet.interop``. The web packages (and Starlette) are
-imported only when their command runs; ``barenet.interop``, whose ``cmd_export`` the parser names,
-when the parser is built (it imports no optional dependency).
+``barenet.web.lab``, ``export`` into ``barenet.interop``'s exporters (one call per file; they
+return what they wrote and this prints it). The web packages (and Starlette) and the exporters
+are imported only when their command runs.
 """
 
 from __future__ import annotations
@@ -44,6 +44,24 @@ def _add_address(command: argparse.ArgumentParser, port: int) -> None:
     command.add_argument("--port", type=port_number, metavar="N", default=port, help="the TCP port")
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """``barenet export MODEL --onnx out.onnx | --html page.html``."""
+    from ..interop.html_export import to_html
+    from ..interop.onnx_export import to_onnx
+    from ..saving import load
+
+    if not (args.onnx or args.html):
+        raise ValueError("say what to write: --onnx FILE.onnx and/or --html FILE.html")
+    model = load(args.model)
+    if args.onnx:
+        size = to_onnx(model, args.onnx)
+        print(f"wrote {args.onnx} (ONNX, {size:,} bytes, {model})")
+    if args.html:
+        size = to_html(model, args.html)
+        print(f"wrote {args.html} (a page that reads digits offline, {size:,} bytes, {model})")
+    return 0
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Adds ``serve``, ``lab`` and ``export`` to barenet's commands."""
     serve = commands.add_parser("serve", help="a web page to draw digits for the model to read")
@@ -54,8 +72,6 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     lab = commands.add_parser("lab", help="a page to watch a network learn, step by step")
     _add_address(lab, 8001)
     lab.set_defaults(func=cmd_lab)
-
-    from ..interop import cmd_export
 
     export = commands.add_parser("export", help="the model as ONNX, or as a page that runs it")
     export.add_argument("model", help=MODEL_HELP)

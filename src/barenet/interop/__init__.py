@@ -6,30 +6,84 @@
     barenet.from_sklearn(mlp)               sklearn_import.py (a fitted MLPClassifier/Regressor)
     barenet export MODEL --html page.html   html_export.py   (nothing but NumPy)
 
+The exporters return what they wrote; ``barenet export`` (``cli/delegated.py``) prints it.
 Every exporter walks the layers once, the way ``saving.architecture`` does: one short loop over
-(W{l}, b{l}, activation). Every importer builds a plain ``DeepNeuralNetwork`` and sets its
-``params``. Optional packages are imported only inside the function that needs them.
+(W{l}, b{l}, activation), refusing an activation it cannot write (``supported_activation``).
+Every importer ends in ``build_network``: a plain ``DeepNeuralNetwork`` built without drawing
+random weights, its ``params`` the weights read, checked first. Optional packages are imported
+only inside the function that needs them.
 Left out: convolutions, recurrent layers, anything that is not a stack of dense layers.
 """
 
 from __future__ import annotations
 
-import argparse
+from collections.abc import Mapping, Sequence
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..activations import ACTIVATIONS, ActivationFunction
+import numpy as np
+
+from .._json import shorten
+from ..activations import ActivationFunction
+
+if TYPE_CHECKING:
+    from ..layers import Layer
+    from ..network import DeepNeuralNetwork
 
 
-def registered_activation(act: ActivationFunction, l: int, target: str) -> str:
-    """The registry name of layer ``l``'s activation, or a ValueError: an exporter only knows
-    barenet's own activations, whose math it writes out again in the target's terms."""
-    if ACTIVATIONS.get(act.name) is not type(act):
+def supported_activation(
+    act: ActivationFunction, l: int, target: str, supported: Mapping[str, type]
+) -> str:
+    """The name of layer ``l``'s activation, or a ValueError: an exporter writes the math of a
+    fixed set of barenet's built-in activations (``supported``, name -> class) again in the
+    target's terms, so it cannot take another class, registered or not (a subclass may change
+    the math, so it is not taken for its base)."""
+    if supported.get(act.name) is not type(act):
         raise ValueError(
-            f"layer {l}: the activation {type(act).__name__} is not one of barenet's "
-            f"({sorted(ACTIVATIONS)}), so {target} cannot express it"
+            f"layer {l}: the activation {type(act).__name__} ({shorten(act.name)}) cannot be "
+            f"written in {target}, which has only barenet's built-in {sorted(supported)}"
         )
     return act.name
+
+
+def build_network(
+    layers: Sequence[Layer],
+    weights: Sequence[tuple[Any, Any]],
+    error: type[Exception],
+    what: str,
+    **options: Any,
+) -> DeepNeuralNetwork:
+    """The network of ``layers`` whose parameters are ``weights``, [(W1, b1), (W2, b2), ...].
+
+    Built with ``_init=False`` (no random weights drawn, then thrown away); ``options`` are the
+    network's own (dtype, loss, learning_rate). Each weight is converted to the network's dtype
+    and checked first: W{l} must be (h_{l-1}, h_l) and b{l} (h_l,), with finite values, or
+    ``error`` says which, prefixed with ``what`` (the file, or "the estimator").
+    Shapes: weights[l-1] = (W{l} (h_{l-1}, h_l), b{l} (h_l,)) for l = 1..L.
+    """
+    from ..network import DeepNeuralNetwork
+
+    model = DeepNeuralNetwork(layers, **options, _init=False)
+    if len(weights) != model.n_layers:
+        raise error(f"{what}: {len(weights)} weight matrices for {model.n_layers} layers")
+    params: dict[str, np.ndarray] = {}
+    for l, (W, b) in enumerate(weights, start=1):
+        shapes = {f"W{l}": (layers[l - 1].size, layers[l].size), f"b{l}": (layers[l].size,)}
+        for (key, shape), value in zip(shapes.items(), (W, b), strict=True):
+            with np.errstate(over="ignore"):  # NOTE: float64 -> float32 may overflow: see below
+                value = np.ascontiguousarray(value, dtype=model.dtype)
+            if value.shape != shape:
+                raise error(
+                    f"{what}: {key} has shape {list(value.shape)}; layer {l} needs {list(shape)}"
+                )
+            if not np.isfinite(value).all():
+                raise error(
+                    f"{what}: {key} (layer {l}) holds NaN or infinite values in {model.dtype}; "
+                    "a network computes nothing useful with them"
+                )
+            params[key] = value
+    model.params = params
+    return model
 
 
 def require_onnx() -> ModuleType:
@@ -42,21 +96,3 @@ def require_onnx() -> ModuleType:
             "install it with: pip install 'barenet[onnx]'"
         ) from exc
     return onnx
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    """``barenet export MODEL --onnx out.onnx | --html page.html``: the CLI's export command."""
-    from ..saving import load
-
-    if not (args.onnx or args.html):
-        raise ValueError("say what to write: --onnx FILE.onnx and/or --html FILE.html")
-    model: Any = load(args.model)
-    if args.onnx:
-        model.to_onnx(args.onnx)
-        print(f"wrote {args.onnx} (ONNX, {model})")
-    if args.html:
-        from .html_export import to_html
-
-        to_html(model, args.html)
-        print(f"wrote {args.html} (a page that reads digits offline, {model})")
-    return 0

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import activations
 from .._files import atomic_write
-from . import registered_activation
+from . import supported_activation
 
 if TYPE_CHECKING:
     from ..network import DeepNeuralNetwork
@@ -32,6 +33,18 @@ SIDE = 28
 OFFLINE = (
     "This page holds the network and runs it in your browser: it works offline and sends nothing."
 )
+#: the activations standalone/barenet.js computes (its ACTIVATIONS), by name; no other class
+SUPPORTED = {
+    cls.name: cls
+    for cls in (
+        activations.Identity,
+        activations.ReLU,
+        activations.LeakyReLU,
+        activations.Sigmoid,
+        activations.Tanh,
+        activations.Softmax,
+    )
+}
 # no request to anything: scripts and styles are inline, the favicon a data: URL
 POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
 
@@ -51,7 +64,7 @@ def weights(model: DeepNeuralNetwork) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for l, layer in enumerate(model.layers[1:], start=1):
         act = layer.activation_function
-        name = registered_activation(act, l, "the page's JavaScript")
+        name = supported_activation(act, l, "the page's JavaScript", SUPPORTED)
         layers.append({"size": layer.size, "activation": name, "config": act.get_config()})
         params[f"W{l}"] = _tensor(model.params[f"W{l}"])
         params[f"b{l}"] = _tensor(model.params[f"b{l}"])
@@ -104,8 +117,10 @@ def page(model: DeepNeuralNetwork) -> str:
     return _replace_once(html, '<script src="app.js"></script>', scripts)
 
 
-def to_html(model: DeepNeuralNetwork, path: str | os.PathLike[str]) -> None:
-    """Write ``model``'s self-contained draw-a-digit page to ``path``, atomically."""
+def to_html(model: DeepNeuralNetwork, path: str | os.PathLike[str]) -> int:
+    """Write ``model``'s self-contained draw-a-digit page to ``path``, atomically; returns the
+    number of bytes written."""
     data = page(model).encode("utf-8")
     with atomic_write(path) as f:
         f.write(data)
+    return len(data)

@@ -24,13 +24,26 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import activations
 from .._files import atomic_write
-from . import onnx_metadata, registered_activation, require_onnx
+from . import onnx_metadata, require_onnx, supported_activation
 
 if TYPE_CHECKING:
     from ..network import DeepNeuralNetwork
 
 OPSET = 17  # Softmax on one axis from 13, the opset most runtimes of 2022 and later read
+#: the activations ONNX operators compute (``_activation``), by name; no other class is written
+SUPPORTED = {
+    cls.name: cls
+    for cls in (
+        activations.Identity,
+        activations.ReLU,
+        activations.LeakyReLU,
+        activations.Sigmoid,
+        activations.Tanh,
+        activations.Softmax,
+    )
+}
 _OPERATORS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}  # no attributes
 
 
@@ -67,7 +80,7 @@ def build_onnx(model: DeepNeuralNetwork) -> Any:
     x = "input"
     for l, layer in enumerate(model.layers[1:], start=1):
         act = layer.activation_function
-        name = registered_activation(act, l, "ONNX")
+        name = supported_activation(act, l, "ONNX", SUPPORTED)
         a = output if l == model.n_layers else f"a{l}"
         z = a if name == "identity" else f"z{l}"
         tensors += [
@@ -102,8 +115,10 @@ def build_onnx(model: DeepNeuralNetwork) -> Any:
     return proto
 
 
-def to_onnx(model: DeepNeuralNetwork, path: str | os.PathLike[str]) -> None:
-    """Write ``model`` to ``path`` as an ONNX file, atomically (see the module docstring)."""
+def to_onnx(model: DeepNeuralNetwork, path: str | os.PathLike[str]) -> int:
+    """Write ``model`` to ``path`` as an ONNX file, atomically (see the module docstring);
+    returns the number of bytes written."""
     data = build_onnx(model).SerializeToString()
     with atomic_write(path) as f:
         f.write(data)
+    return len(data)

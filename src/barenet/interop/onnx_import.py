@@ -11,7 +11,8 @@ of ``Linear``, ``ReLU``, ``LeakyReLU``, ``Sigmoid``, ``Tanh``, ``Flatten``, ``Dr
 eval mode) and a final ``Softmax`` or nothing. Weights are initializers, graph inputs with an
 initializer (``keep_initializers_as_inputs``) or ``Constant`` nodes, float32 or float64 like the
 input. A barenet export's metadata brings back the loss, dropout, initializers, learning rate and
-training summary, when it describes the layers the graph holds.
+training summary; it is read as strictly as a model file's (``onnx_metadata``), and metadata that
+fails those checks or does not describe the layers the graph holds is ignored with a DataWarning.
 
 Tensors kept in a file beside the model (``external_data``: what the dynamo exporter writes by
 default, ``NAME.onnx.data``) are read from the model file's own directory only, each range
@@ -20,8 +21,12 @@ checked against the tensor's declared size and the file before anything is alloc
 
 Reading never runs code: the file passes the bounded reader (regular file, at most MAX_BYTES),
 protobuf parses the bytes, and only the operators above, in the standard domain, are
-interpreted by this module. Local functions, other domains, sparse tensors and tensors whose
-declared size differs from their bytes are refused before any array is made.
+interpreted by this module. Local functions, other domains, sparse tensors, tensors whose
+declared size differs from their bytes and tensors with a zero dimension are refused before
+any array is made; each attribute must be of its operator's type (a FLOAT alpha or beta, an INT
+axis, transA, transB, allowzero, these last three 0 or 1), a float one finite. The network is
+built without drawing random weights (``interop.build_network``), from weights checked to be
+finite, alpha and beta applied.
 Everything else is refused with ``ModelFileError`` naming the file, the first node that cannot
 be read and why. Needs the extra ``barenet[onnx]``.
 """
@@ -37,7 +42,7 @@ import numpy as np
 from .. import activations
 from .._files import read_bounded
 from ..saving import ModelFileError
-from . import onnx_metadata, require_onnx
+from . import build_network, onnx_metadata, require_onnx
 from .onnx_external import ExternalData
 
 if TYPE_CHECKING:
@@ -54,18 +59,21 @@ _DTYPES: dict[int, np.dtype[Any]] = {
 }
 _FIELDS = {_FLOAT: "float_data", _DOUBLE: "double_data", _INT64: "int64_data"}
 _ACTIVATIONS = {"Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Softmax"}
-# the operators read, each with the attributes it may carry
-_ATTRIBUTES: dict[str, set[str]] = {
-    "Gemm": {"alpha", "beta", "transA", "transB"},
-    "MatMul": set(),
-    "Add": set(),
-    "LeakyRelu": {"alpha"},
-    "Softmax": {"axis"},
-    "Flatten": {"axis"},
-    "Reshape": {"allowzero"},
-    "Constant": {"value"},
-    **{op: set() for op in ("Relu", "PRelu", "Sigmoid", "Tanh", "Identity")},
+_FLOAT_ATTR, _INT_ATTR, _TENSOR_ATTR = 1, 2, 4  # AttributeProto.AttributeType values
+_ATTRIBUTE_TYPES = {_FLOAT_ATTR: "FLOAT", _INT_ATTR: "INT", _TENSOR_ATTR: "TENSOR"}
+# the operators read, each with the attributes it may carry and their types
+_ATTRIBUTES: dict[str, dict[str, int]] = {
+    "Gemm": {"alpha": _FLOAT_ATTR, "beta": _FLOAT_ATTR, "transA": _INT_ATTR, "transB": _INT_ATTR},
+    "MatMul": {},
+    "Add": {},
+    "LeakyRelu": {"alpha": _FLOAT_ATTR},
+    "Softmax": {"axis": _INT_ATTR},
+    "Flatten": {"axis": _INT_ATTR},
+    "Reshape": {"allowzero": _INT_ATTR},
+    "Constant": {"value": _TENSOR_ATTR},
+    **{op: {} for op in ("Relu", "PRelu", "Sigmoid", "Tanh", "Identity")},
 }
+_FLAGS = {"transA", "transB", "allowzero"}  # INT attributes whose only values are 0 and 1
 
 
 def from_onnx(path: str | os.PathLike[str]) -> DeepNeuralNetwork:
@@ -74,7 +82,8 @@ def from_onnx(path: str | os.PathLike[str]) -> DeepNeuralNetwork:
     Tensors kept in external data files (``NAME.onnx.data``) are read from the model file's own
     directory. Raises ``ModelFileError`` for a file it cannot read that way (an external data file
     missing or not a plain file beside it included); OSError when the model file cannot be opened
-    at all. Shapes: the graph's input (batch, d) -> output (batch, k) as in the network.
+    at all; a DataWarning when barenet's metadata in it is ignored (the graph wins).
+    Shapes: the graph's input (batch, d) -> output (batch, k) as in the network.
     """
     require_onnx()
     data = read_bounded(path, MAX_BYTES, ModelFileError, "ONNX model file")
@@ -145,6 +154,8 @@ class _Reader:
         dims = list(t.dims)
         if len(dims) > 2 or any(d < 0 for d in dims):
             self.refuse(f"{where}: expected a scalar, vector or matrix")
+        if 0 in dims:
+            self.refuse(f"{where}: a tensor without values; a layer has at least one unit")
         dtype, n = _DTYPES[t.data_type], prod(dims)
         if t.data_location == 1:
             return self.external.read(t, dtype, where)
@@ -186,14 +197,27 @@ class _Reader:
         return v.name, _DTYPES[tensor.elem_type], width
 
     def _attributes(self, node: Any, where: str) -> dict[str, Any]:
+        """The node's attributes by name, each of the one type its operator gives it."""
+        allowed = _ATTRIBUTES[node.op_type]
         out: dict[str, Any] = {}
         for attr in node.attribute:
-            if attr.name not in _ATTRIBUTES[node.op_type]:
-                self.refuse(f"{where}: attribute {attr.name!r} is not supported")
-            kind = attr.type
-            if kind not in (1, 2, 4):  # FLOAT, INT, TENSOR
-                self.refuse(f"{where}: attribute {attr.name!r} of type {kind} is not supported")
-            out[attr.name] = attr.f if kind == 1 else attr.i if kind == 2 else attr.t
+            name, kind = attr.name, attr.type
+            if name not in allowed:
+                self.refuse(f"{where}: attribute {name!r} is not supported")
+            if kind != allowed[name]:
+                self.refuse(
+                    f"{where}: attribute {name!r} of type {kind} "
+                    f"({_ATTRIBUTE_TYPES.get(kind, 'not read here')}); expected type "
+                    f"{allowed[name]} ({_ATTRIBUTE_TYPES[allowed[name]]})"
+                )
+            if name in out:
+                self.refuse(f"{where}: attribute {name!r} is given twice")
+            value = attr.f if kind == _FLOAT_ATTR else attr.i if kind == _INT_ATTR else attr.t
+            if kind == _FLOAT_ATTR and not np.isfinite(value):
+                self.refuse(f"{where}: attribute {name!r} is {value}; expected a finite number")
+            if name in _FLAGS and value not in (0, 1):
+                self.refuse(f"{where}: attribute {name!r} is {value}; expected 0 or 1")
+            out[name] = value
         return out
 
     def layers(self) -> tuple[np.dtype[Any], int, list[tuple[np.ndarray, np.ndarray, Any]]]:
@@ -234,7 +258,8 @@ class _Reader:
             elif op == "Add":
                 if pending is None or len(others) != 1:
                     self.refuse(f"{where}: an Add must add one bias after a MatMul or Gemm")
-                pending[1] = pending[1] + self._bias(others[0], width, dtype, where)
+                with np.errstate(over="ignore"):  # NOTE: build_network refuses an inf
+                    pending[1] = pending[1] + self._bias(others[0], width, dtype, where)
             elif op in _ACTIVATIONS:
                 if pending is None:
                     self.refuse(f"{where}: an activation must follow a MatMul or Gemm")
@@ -271,11 +296,12 @@ class _Reader:
             self.refuse(f"{where}: weights are {W.dtype}, the input is {dtype}")
         if width is not None and W.shape[0] != width:
             self.refuse(f"{where}: weights of shape {list(W.shape)} for an input of width {width}")
-        W = W * W.dtype.type(attrs.get("alpha", 1.0))
-        if len(others) == 1:
-            return W, np.zeros(W.shape[1], dtype=dtype)
-        b = self._bias(others[1], W.shape[1], dtype, where)
-        return W, b * b.dtype.type(attrs.get("beta", 1.0))
+        with np.errstate(over="ignore"):  # NOTE: build_network refuses what overflows to inf
+            W = W * W.dtype.type(attrs.get("alpha", 1.0))
+            if len(others) == 1:
+                return W, np.zeros(W.shape[1], dtype=dtype)
+            b = self._bias(others[1], W.shape[1], dtype, where)
+            return W, b * b.dtype.type(attrs.get("beta", 1.0))
 
     def _bias(
         self, c: np.ndarray, width: int | None, dtype: np.dtype[Any], where: str
@@ -331,23 +357,21 @@ class _Reader:
 
     def network(self) -> DeepNeuralNetwork:
         from ..layers import Layer
-        from ..network import DeepNeuralNetwork
 
         dtype, d, dense = self.layers()
         layers = [Layer(d)] + [Layer(W.shape[1], act) for W, _, act in dense]
-        extras = onnx_metadata.restore(self.path, self.proto, layers)
-        if extras is not None:
-            layers = extras["layers"]
-        model = DeepNeuralNetwork(
-            layers,
+        weights = [(W, b) for W, b, _ in dense]
+        described = onnx_metadata.restore(self.path, self.proto, layers, dtype)
+        if described is None:
+            return build_network(layers, weights, ModelFileError, self.path, dtype=dtype)
+        model = build_network(
+            described.layers,
+            weights,
+            ModelFileError,
+            self.path,
             dtype=dtype,
-            loss=None if extras is None else extras["loss"],
-            learning_rate=0.1 if extras is None else extras["learning_rate"],
+            loss=described.loss_function,
+            learning_rate=described.learning_rate,
         )
-        model.params = {}
-        for l, (W, b, _) in enumerate(dense, start=1):
-            model.params[f"W{l}"] = np.ascontiguousarray(W, dtype=dtype)
-            model.params[f"b{l}"] = np.ascontiguousarray(b, dtype=dtype)
-        if extras is not None:
-            model.training_summary = extras["training"]
+        model.training_summary = described.training_summary
         return model

@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from .. import activations
+from . import build_network
 
 if TYPE_CHECKING:
     from ..network import DeepNeuralNetwork
@@ -87,10 +88,10 @@ def from_sklearn(estimator: Any, dtype: DTypeLike = np.float64) -> DeepNeuralNet
     Shapes: ``coefs_[l-1]`` (h_{l-1}, h_l) -> ``W{l}``; ``intercepts_[l-1]`` (h_l,) -> ``b{l}``.
     See the module docstring for how the outputs of the two libraries correspond.
     Raises TypeError (not an MLP, or a Pipeline), sklearn's NotFittedError (a ValueError) for an
-    unfitted one, ValueError for an activation barenet does not have.
+    unfitted one, ValueError for an activation barenet does not have, or for weights that do not
+    chain (``coefs_[l]`` of another width than layer l) or hold NaN or infinity (in ``dtype``).
     """
     from ..layers import Layer
-    from ..network import DeepNeuralNetwork
 
     _check_estimator(estimator)
     coefs, intercepts = list(estimator.coefs_), list(estimator.intercepts_)
@@ -99,11 +100,11 @@ def from_sklearn(estimator: Any, dtype: DTypeLike = np.float64) -> DeepNeuralNet
     layers = [Layer(coefs[0].shape[0])]
     for l, W in enumerate(coefs, start=1):
         layers.append(Layer(W.shape[1], output if l == len(coefs) else type(hidden)()))
-    model = DeepNeuralNetwork(
-        layers, learning_rate=float(estimator.learning_rate_init), dtype=dtype
+    return build_network(
+        layers,
+        list(zip(coefs, intercepts, strict=True)),
+        ValueError,
+        f"this {type(estimator).__name__}",
+        learning_rate=float(estimator.learning_rate_init),
+        dtype=dtype,
     )
-    model.params = {}
-    for l, (W, b) in enumerate(zip(coefs, intercepts, strict=True), start=1):
-        model.params[f"W{l}"] = np.ascontiguousarray(W, dtype=model.dtype)
-        model.params[f"b{l}"] = np.ascontiguousarray(b, dtype=model.dtype)
-    return model

@@ -18,7 +18,7 @@ import pytest
 
 pytest.importorskip("hypothesis")
 pytest.importorskip("starlette")
-pytest.importorskip("httpx")
+pytest.importorskip("httpx2")  # what Starlette's TestClient drives
 
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st

@@ -19,7 +19,7 @@ import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
 pytest.importorskip("starlette")
-pytest.importorskip("httpx")
+pytest.importorskip("httpx2")  # what Starlette's TestClient drives
 pytest.importorskip("PIL")
 
 from hypothesis import HealthCheck, example, given, settings  # noqa: E402

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("starlette")
-pytest.importorskip("httpx")
+pytest.importorskip("httpx2")  # what Starlette's TestClient drives
 pytest.importorskip("PIL")
 pytest.importorskip("safetensors")
 

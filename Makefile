@@ -27,12 +27,9 @@ $(TOOLS): $(RUNTIME)
 data: $(RUNTIME)
 	$(PY) -m barenet.datasets fetch
 
-# Two pytest-xdist workers, whole files each, the post's long run first: on a 2-core machine the
-# rest of the suite runs beside it (129 s in one process, 109 s in two). A line per test file.
-TEST_WORKERS ?= 2
 test: $(TOOLS)
 	$(PY) -m barenet.datasets fetch || echo "warning: MNIST could not be fetched; its tests will skip"
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest
 
 # The main job: fetch MNIST, train the fast recipe, save the model and its plots, then read
 # a few test digits back from PNG files as a user's own pictures would be.

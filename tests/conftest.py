@@ -16,9 +16,8 @@ headless Chromium, one per module, and `tab`, one page in it; `digits_model`, th
 network they read digits with, trained once on the real MNIST; `confident_digits`, test digits
 it reads with confidence, and the labels `barenet predict` gives them.
 
-`make test` runs two pytest-xdist workers (`-n 2 --dist loadfile`): tests marked ``mnist`` are
-collected first, so that the post's long run starts at once, and `FileProgress` prints a line
-per test file as it ends."""
+With BARENET_REQUIRE_IMPORTS=1 (CI sets it), a test that would skip because a package could not
+be imported fails instead (tests/test_suite_guards.py)."""
 
 import contextlib
 import gzip
@@ -210,76 +209,6 @@ def mirrors(server, tiny_raw, monkeypatch) -> dict[str, str]:
     return {k: f"{base}/{k}/" for k in ("good", "bad", "missing")} | {
         "refused": "http://127.0.0.1:1/"
     }
-
-
-_NICE = {"done": False}
-
-
-def pytest_runtest_setup(item):
-    """Under `make test`'s workers, a worker lowers its CPU priority (nice +5) at its first test
-    that is not the post's long run: that run, which starts first, keeps both cores when its
-    BLAS threads want them (without it, the run took 60 s beside the other worker, 45 s alone)."""
-    if (
-        not _NICE["done"]
-        and os.environ.get("PYTEST_XDIST_WORKER")
-        and item.path.name != "test_mnist.py"
-    ):
-        _NICE["done"] = True
-        with contextlib.suppress(OSError, AttributeError):
-            os.nice(5)
-
-
-def pytest_collection_modifyitems(items):
-    """The post's run on the real MNIST (the longest test by far) goes first, so that with
-    `make test`'s two workers it runs beside the rest of the suite instead of after it."""
-    items.sort(key=lambda item: item.get_closest_marker("mnist") is None)
-
-
-class FileProgress:
-    """Under `make test`'s two workers (pytest-xdist), one line per test file as it ends
-    (pytest's own per-file lines need one process): passed, failed and skipped, and seconds."""
-
-    def __init__(self, config) -> None:
-        self.config = config
-        self.left: dict[str, int] = {}
-        self.counts: dict[str, dict[str, int]] = {}
-        self.seconds: dict[str, float] = {}
-
-    def pytest_xdist_node_collection_finished(self, node, ids):
-        if not self.left:  # every worker collects the same tests
-            for nodeid in ids:
-                path = nodeid.split("::")[0]
-                self.left[path] = self.left.get(path, 0) + 1
-
-    def pytest_runtest_logreport(self, report):
-        path = report.nodeid.split("::")[0]
-        counts = self.counts.setdefault(path, {})
-        self.seconds[path] = self.seconds.get(path, 0.0) + report.duration
-        if report.when == "call":
-            outcome = report.outcome
-        elif not report.passed:  # a setup that skipped; a setup or teardown that failed
-            outcome = "skipped" if report.skipped else "error"
-        else:
-            outcome = None
-        if outcome:
-            counts[outcome] = counts.get(outcome, 0) + 1
-        if report.when == "teardown":
-            self.left[path] = self.left.get(path, 1) - 1
-            if self.left[path] == 0:
-                said = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
-                terminal = self.config.pluginmanager.get_plugin("terminalreporter")
-                terminal.write_line(f"{path}: {said} ({self.seconds[path]:.1f} s)")
-
-    def pytest_report_teststatus(self, report):
-        if report.passed and report.when == "call":
-            return "passed", "", "PASSED"  # the per-file line says it; no dots between them
-        return None
-
-
-def pytest_configure(config):
-    if config.pluginmanager.hasplugin("xdist") and getattr(config.option, "numprocesses", None):
-        if os.environ.get("PYTEST_XDIST_WORKER") is None:
-            config.pluginmanager.register(FileProgress(config), "barenet-file-progress")
 
 
 def _import_skip(report) -> str | None:

@@ -34,8 +34,6 @@ def run_planted(tmp_path: Path, required: bool) -> subprocess.CompletedProcess:
             "-q",
             "-p",
             "no:cacheprovider",
-            "-p",
-            "no:xdist",
             "--continue-on-collection-errors",
             "-c",
             os.devnull,

@@ -26,7 +26,7 @@ import numpy as np
 Predict = Callable[[np.ndarray], np.ndarray]
 
 
-def train_barenet(X, y, sizes, optimizer, lr, batch, epochs, seed) -> Predict:
+def train_barenet(X, y, sizes, optimizer, lr, batch, epochs, seed, callbacks=None) -> Predict:
     from barenet import DeepNeuralNetwork, Layer, optimizers
 
     layers = [Layer(sizes[0])] + [Layer(h, "relu") for h in sizes[1:-1]]
@@ -41,6 +41,7 @@ def train_barenet(X, y, sizes, optimizer, lr, batch, epochs, seed) -> Predict:
         seed=seed,
         verbose=0,
         shuffle=batch is not None,
+        callbacks=callbacks or (),
     )
     return model.predict
 
@@ -159,14 +160,9 @@ def _batch_sizes(n: int, batch: int | None) -> list[int]:
     return [min(batch, n - start) for start in range(0, n, batch)]
 
 
-def floor_numpy(X, y, sizes, optimizer, lr, batch, epochs, seed) -> None:
-    """The matrix products of barenet's training step, and nothing else, in NumPy.
-
-    Per batch: z_l = x_l @ W_l and dW_l = x_l.T @ dz_l for every layer, da_{l-1} = dz_l @ W_l.T
-    for every layer but the first. Every output goes into a preallocated array (``out=``) that
-    is never read back (no values drift towards overflow or subnormals); the first layer's
-    input is rows of X, the other operands are random arrays of the right shapes.
-    """
+def floor_arrays(X, sizes, batch, seed):
+    """``floor_numpy``'s operands: (Ws, dWs, {batch size: (xs, dzs, zs, das)}), where the first
+    layer's input is rows of X and the other operands are random arrays of the right shapes."""
     rng = np.random.default_rng(seed)
     Ws = [rng.normal(0, 0.1, (i, o)).astype(np.float32) for i, o in itertools.pairwise(sizes)]
     dWs = [np.empty_like(W) for W in Ws]
@@ -176,15 +172,38 @@ def floor_numpy(X, y, sizes, optimizer, lr, batch, epochs, seed) -> None:
         xs += [rng.random((m, h), dtype=np.float32) for h in sizes[1:-1]]
         dzs = [rng.random((m, h), dtype=np.float32) - 0.5 for h in sizes[1:]]
         arrays[m] = (xs, dzs, [np.empty_like(dz) for dz in dzs], [np.empty_like(x) for x in xs])
+    return Ws, dWs, arrays
+
+
+def floor_forward(Ws, xs, zs) -> None:
+    """A batch's forward products: z_l = x_l @ W_l for every layer."""
+    for x, W, z in zip(xs, Ws, zs, strict=True):
+        np.matmul(x, W, out=z)
+
+
+def floor_backward(Ws, dWs, xs, dzs, das) -> None:
+    """A batch's backward products: dW_l = x_l.T @ dz_l, and da_{l-1} = dz_l @ W_l.T for every
+    layer but the first."""
+    for layer in range(len(Ws) - 1, -1, -1):
+        np.matmul(xs[layer].T, dzs[layer], out=dWs[layer])
+        if layer > 0:
+            np.matmul(dzs[layer], Ws[layer].T, out=das[layer])
+
+
+def floor_numpy(X, y, sizes, optimizer, lr, batch, epochs, seed) -> None:
+    """The matrix products of barenet's training step, and nothing else, in NumPy.
+
+    Per batch: z_l = x_l @ W_l and dW_l = x_l.T @ dz_l for every layer, da_{l-1} = dz_l @ W_l.T
+    for every layer but the first. Every output goes into a preallocated array (``out=``) that
+    is never read back (no values drift towards overflow or subnormals); the first layer's
+    input is rows of X, the other operands are random arrays of the right shapes.
+    """
+    Ws, dWs, arrays = floor_arrays(X, sizes, batch, seed)
     for _ in range(epochs):
         for m in _batch_sizes(len(X), batch):
             xs, dzs, zs, das = arrays[m]
-            for x, W, z in zip(xs, Ws, zs, strict=True):
-                np.matmul(x, W, out=z)
-            for l in range(len(Ws) - 1, -1, -1):
-                np.matmul(xs[l].T, dzs[l], out=dWs[l])
-                if l > 0:
-                    np.matmul(dzs[l], Ws[l].T, out=das[l])
+            floor_forward(Ws, xs, zs)
+            floor_backward(Ws, dWs, xs, dzs, das)
 
 
 def floor_torch(X, y, sizes, optimizer, lr, batch, epochs, seed) -> None:

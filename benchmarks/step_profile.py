@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import argparse
 import functools
-import itertools
 import statistics
 import time
 
 import _machine  # beside this script
-import numpy as np
+import peers
 from speed import TRAINING
 
 PHASES = ("batch", "forward", "loss", "backward", "update", "rest")
@@ -72,7 +71,7 @@ class Timers:
 
 def barenet_epochs(X, y, sizes, optimizer, lr, batch, epochs, seed) -> list[dict[str, float]]:
     """Per epoch, seconds per phase of barenet's ``fit`` (see the module's docstring)."""
-    from barenet import DeepNeuralNetwork, Layer, callbacks, optimizers, training
+    from barenet import callbacks, optimizers, training
     from barenet.network import DeepNeuralNetwork as Network
 
     timers = Timers()
@@ -81,8 +80,7 @@ def barenet_epochs(X, y, sizes, optimizer, lr, batch, epochs, seed) -> list[dict
     timers.wrap(Network, "_loss_value", "loss")
     timers.wrap(Network, "_output_delta", "loss")
     timers.wrap(Network, "_backward", "backward")
-    opt = optimizers.get(optimizer, learning_rate=lr)
-    timers.wrap(type(opt), "step", "update")
+    timers.wrap(type(optimizers.get(optimizer)), "step", "update")
 
     per_epoch: list[dict[str, float]] = []
     clock = {"start": 0.0}
@@ -98,48 +96,24 @@ def barenet_epochs(X, y, sizes, optimizer, lr, batch, epochs, seed) -> list[dict
             phases["rest"] = total - sum(phases.values())
             per_epoch.append(phases)
 
-    layers = [Layer(sizes[0])] + [Layer(h, "relu") for h in sizes[1:-1]]
-    model = DeepNeuralNetwork([*layers, Layer(sizes[-1], "softmax")], learning_rate=lr, seed=seed)
-    model.fit(
-        X,
-        y,
-        epochs=epochs,
-        batch_size=batch,
-        optimizer=opt,
-        seed=seed,
-        verbose=0,
-        callbacks=[Epochs()],
-    )
+    peers.train_barenet(X, y, sizes, optimizer, lr, batch, epochs, seed, callbacks=[Epochs()])
     return per_epoch
 
 
 def floor_split(X, sizes, batch, repeats, seed) -> tuple[float, float]:
     """Seconds per epoch of the forward products and of the backward products alone (the
-    median of ``repeats`` epochs), on arrays of the run's shapes (as ``peers.floor_numpy``),
-    the two timed apart but run in turn, batch by batch, as in a training step."""
-    rng = np.random.default_rng(seed)
-    Ws = [rng.normal(0, 0.1, (i, o)).astype(np.float32) for i, o in itertools.pairwise(sizes)]
-    dWs = [np.empty_like(W) for W in Ws]
-    arrays = {}
-    sizes_seen = [min(batch, len(X) - start) for start in range(0, len(X), batch)]
-    for m in set(sizes_seen):
-        xs = [np.ascontiguousarray(X[:m])]
-        xs += [rng.random((m, h), dtype=np.float32) for h in sizes[1:-1]]
-        dzs = [rng.random((m, h), dtype=np.float32) - 0.5 for h in sizes[1:]]
-        arrays[m] = (xs, dzs, [np.empty_like(dz) for dz in dzs], [np.empty_like(x) for x in xs])
+    median of ``repeats`` epochs), on ``peers.floor_numpy``'s arrays, the two timed apart but
+    run in turn, batch by batch, as in a training step."""
+    Ws, dWs, arrays = peers.floor_arrays(X, sizes, batch, seed)
     forward, backward = [], []
     for _ in range(repeats + 1):  # the first is a warm-up
         f = b = 0.0
-        for m in sizes_seen:
+        for m in peers._batch_sizes(len(X), batch):
             xs, dzs, zs, das = arrays[m]
             start = time.perf_counter()
-            for x, W, z in zip(xs, Ws, zs, strict=True):
-                np.matmul(x, W, out=z)
+            peers.floor_forward(Ws, xs, zs)
             middle = time.perf_counter()
-            for layer in range(len(Ws) - 1, -1, -1):
-                np.matmul(xs[layer].T, dzs[layer], out=dWs[layer])
-                if layer > 0:
-                    np.matmul(dzs[layer], Ws[layer].T, out=das[layer])
+            peers.floor_backward(Ws, dWs, xs, dzs, das)
             f, b = f + middle - start, b + time.perf_counter() - middle
         forward.append(f)
         backward.append(b)

@@ -502,9 +502,11 @@ def test_load_mnist_looks_in_barenet_data_then_cache(tmp_path, monkeypatch):
     write_idx_set(cache_dir(), tiny_mnist(n_train=4))
     assert len(load_mnist(download=False)[0]) == 4
     monkeypatch.setenv("BARENET_DATA", str(tmp_path / "data"))
-    assert len(load_mnist(download=False)[0]) == 4  # no such directory: on to the cache
+    with pytest.warns(DataWarning, match="BARENET_DATA is set, but .*data: no such directory"):
+        assert len(load_mnist(download=False)[0]) == 4  # no such directory: on to the cache
     (tmp_path / "data").mkdir()
-    assert len(load_mnist(download=False)[0]) == 4  # empty: on to the cache
+    with pytest.warns(DataWarning, match="BARENET_DATA is set, but .*no MNIST train/test pair"):
+        assert len(load_mnist(download=False)[0]) == 4  # empty: on to the cache
     write_idx_set(tmp_path / "data", tiny_mnist(n_train=5), gz=True)
     assert len(load_mnist(download=False)[0]) == 5
 
@@ -617,3 +619,4 @@ def test_real_mnist_from_cache(mnist):
         counts = np.bincount(labels, minlength=10)
         assert len(counts) == 10 and counts.min() > 0.08 * len(labels)
     assert np.bincount(y_test).tolist()[:2] == [980, 1135]
+

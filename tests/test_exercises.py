@@ -527,13 +527,19 @@ def test_cli_writes_and_refuses(tmp_path, capsys):
     assert "Pass --force" in capsys.readouterr().err
     assert cli.main(["exercises", str(workbook), "--solutions", "--force"]) == 0
     assert "np.maximum" in (workbook / "01_relu.py").read_text()
-    assert cli.main(["exercises", str(workbook), "--check", "--force"]) == 1
-    assert cli.main(["exercises", str(workbook), "--check", "--iterations", "-1"]) == 1
     assert cli.main(["exercises", str(tmp_path / "empty"), "--check"]) == 1
     assert "holds no workbook" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as usage:
-        cli.main(["exercises", str(workbook), "--check", "--solutions"])
-    assert usage.value.code == 2
+    for refused, why in [
+        (["--check", "--solutions"], "not allowed with"),
+        (["--check", "--force"], "--force is for writing"),
+        (["--check", "--iterations", "-1"], "0 or more"),
+        (["--iterations", "5"], "--iterations go with --check"),  # would be ignored
+        (["--solutions", "--data", str(tmp_path)], "--data go with --check"),
+    ]:
+        with pytest.raises(SystemExit) as usage:
+            cli.main(["exercises", str(tmp_path / "other"), *refused])
+        assert usage.value.code == 2 and why in capsys.readouterr().err, refused
+    assert not (tmp_path / "other").exists()
 
 
 def test_the_package_ships_its_templates():

@@ -237,7 +237,7 @@ def test_reading_is_bounded_by_file_size_and_declared_pixels(tmp_path, monkeypat
     big = tmp_path / "big.png"
     with open(big, "wb") as f:  # sparse: 1 GiB claimed, nothing written
         f.truncate(2**30)
-    with pytest.raises(ImageError, match=r"big\.png: 1073741824 bytes; a PNG or JPEG .* at most"):
+    with pytest.raises(ImageError, match=r"big\.png: 1073741824 bytes; a picture of a digit is"):
         preprocess(big)
     if os.path.exists("/dev/zero"):
         with pytest.raises(ImageError, match="/dev/zero: is not a regular file"):

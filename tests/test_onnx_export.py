@@ -205,8 +205,16 @@ def test_cli_export_without_a_target_says_what_to_give(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert done.returncode == 1
-    assert "error: export: say what to write: --onnx" in done.stderr
+    assert done.returncode == 2 and "say what to write: --onnx" in done.stderr
+    assert "Traceback" not in done.stderr
+    for flag, name in (("--onnx", "out.txt"), ("--html", "page.onnx")):
+        done = subprocess.run(
+            [sys.executable, "-m", "barenet", "export", str(tmp_path / "m.safetensors"),
+             flag, str(tmp_path / name)],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert done.returncode == 2 and "expected a file name ending in" in done.stderr
+        assert not (tmp_path / name).exists()
 
 
 def test_cli_export_of_a_missing_model_fails_in_one_line(tmp_path):

@@ -645,3 +645,16 @@ def test_listen_refuses_a_port_out_of_range():
             listen("127.0.0.1", bad)
     with listen("127.0.0.1", 0) as sock:  # 0: the system picks a free port
         assert sock.getsockname()[1] > 0
+
+
+def test_a_model_whose_output_overflows_answers_422_not_500():
+    """Finite weights can still overflow float32 on the way (3e38 * 1 + 3e38 ... = inf, then
+    softmax(inf - inf) = NaN): no prediction, a 422 that says why, never a 500 or a NaN."""
+    model = DeepNeuralNetwork([Layer(784), Layer(16, "relu"), Layer(10, "softmax")], seed=0)
+    model.params["W1"][:] = 3e38
+    model.params["W2"][:] = 3e38
+    pixels = [0.0] * 784
+    pixels[100] = 1.0
+    with TestClient(create_app(model), base_url=BASE, raise_server_exceptions=False) as c:
+        response = c.post("/api/predict", json={"pixels": pixels})
+    assert_error(response, 422, r"output for this input is not finite")

@@ -144,6 +144,8 @@ def open_bounded(
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
     if not follow_symlinks:
         flags |= getattr(os, "O_NOFOLLOW", 0)
+    if ("\0" if isinstance(shown, str) else b"\0") in shown:  # os.open: a bare ValueError
+        raise error(f"{shown!r}: a file name cannot hold a NUL character")
     fd = os.open(path, flags)
     try:
         info = os.fstat(fd)

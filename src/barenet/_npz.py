@@ -129,6 +129,8 @@ def _read_npy(f: IO[bytes], size: int, kinds: str, where: str) -> np.ndarray:
         raise _Refused(
             f"{where}: dtype {shorten(dtype.str)}; expected a plain array of kind {kinds!r}"
         )
+    if dtype.itemsize == 0:  # NOTE: '<U0' or '|S0': no bytes per element, yet numpy allocates
+        raise _Refused(f"{where}: dtype {shorten(dtype.str)} has elements of 0 bytes")
     left = size - f.tell()
     if prod(shape) * dtype.itemsize != left:
         raise _Refused(

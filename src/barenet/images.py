@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from ._files import atomic_write, read_bounded
+from .exceptions import ShortError, without_reprs
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -41,7 +42,7 @@ FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")  # what Pillow ma
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as Pillow's convert("L")
 
 
-class ImageError(ValueError):
+class ImageError(ShortError):
     """A picture that cannot be read, or holds no digit. The message names the file."""
 
 
@@ -74,10 +75,10 @@ def load_image(path: PathLike) -> np.ndarray:
     """
     path = Path(path)
     try:
-        data = read_bounded(path, MAX_IMAGE_BYTES, ImageError, "PNG or JPEG image of a digit")
+        data = read_bounded(path, MAX_IMAGE_BYTES, ImageError, "picture of a digit")
     except FileNotFoundError:
         raise FileNotFoundError(
-            f"{path}: no such file; expected a PNG or JPEG image of a digit"
+            f"{path}: no such file; expected a picture of a digit ({', '.join(FORMATS)})"
         ) from None
     return _to_gray(_read_pil(data, str(path)))
 
@@ -101,22 +102,25 @@ def _read_pil(data: bytes, name: str) -> np.ndarray:
                     "(4096x4096) are decoded"
                 )
             img.load()
-            return _pil_array(ImageOps.exif_transpose(img))
+            return _pil_array(ImageOps.exif_transpose(img), name)
     except ImageError:
         raise
     except Exception as exc:
         # NOTE: Pillow's decoders raise many types for hostile bytes (OSError, SyntaxError,
         # ValueError, struct.error, EOFError, ...): all mean the same here
         raise ImageError(
-            f"{name}: not a readable image (Pillow says: {str(exc)[:200]}); expected one of "
+            f"{name}: not a readable image (Pillow says: {without_reprs(str(exc))[:200]}); "
+            f"expected one of "
             f"{', '.join(FORMATS)}"
         ) from None
 
 
-def _pil_array(img: PILImage) -> np.ndarray:
+def _pil_array(img: PILImage, name: str) -> np.ndarray:
     """A PIL Image of any mode as floats in [0, 1]. Shapes: -> (H, W) or (H, W, 3|4) float32."""
     if img.mode in ("I", "F") or img.mode.startswith("I;"):  # 16/32-bit gray: convert() clips
         a = np.asarray(img, dtype=np.float32)
+        if np.isnan(a).any():  # NOTE: float TIFF and PFM images can hold NaN; no ink is NaN
+            raise ImageError(f"{name}: {img.mode} pixels hold NaN; expected numbers")
         full = 65535.0 if img.mode.startswith("I;16") or a.max() > 255 else 255.0
         return np.clip(a / (1.0 if img.mode == "F" and a.max() <= 1 else full), 0, 1)
     alpha = "A" in img.getbands() or "transparency" in img.info
@@ -218,7 +222,7 @@ def _gray(image: PathLike | bytes | PILImage | np.ndarray) -> tuple[np.ndarray, 
             f"got {type(image).__name__}"
         )
     name = f"the PIL image ({image.mode}, {image.width}x{image.height})"
-    return _to_gray(_pil_array(image)), name
+    return _to_gray(_pil_array(image, name)), name
 
 
 def _mnistify(ink: np.ndarray) -> np.ndarray:

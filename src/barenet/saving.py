@@ -32,7 +32,7 @@ from . import activations, losses
 from ._files import atomic_write, open_bounded
 from ._json import dumps_strict, loads_strict, shorten
 from ._safetensors import check_layout, read_header, read_tensors
-from .exceptions import warn
+from .exceptions import ShortError, warn
 
 if TYPE_CHECKING:
     from .network import DeepNeuralNetwork
@@ -60,7 +60,7 @@ _OTHER_FORMATS = {
 }
 
 
-class ModelFileError(ValueError):
+class ModelFileError(ShortError):
     """A file that is not a barenet model file, or one that cannot be trusted."""
 
 
@@ -341,6 +341,14 @@ def load(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> De
         raise ModelFileError(f"{path}: no such model file") from None
     except OSError as err:
         raise ModelFileError(f"{path}: cannot read ({err.strerror or err})") from None
+    except ModelFileError as err:
+        if path.suffix.lower() != ".onnx":
+            raise
+        raise ModelFileError(
+            f"{str(err).rstrip('.')}. It is named .onnx: read an ONNX file with "
+            "barenet.from_onnx(path), then save it with model.save('model.safetensors') for "
+            "the command line"
+        ) from None
     for key, value in params.items():
         if not np.isfinite(value).all():
             raise ModelFileError(f"{path}: tensor {key} holds NaN or infinite values")

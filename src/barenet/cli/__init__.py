@@ -137,6 +137,8 @@ def _quiet_stdout() -> None:
     that Python's final flush has nowhere to fail (the Python documentation's recipe)."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:
+            continue
         try:
             os.dup2(devnull, stream.fileno())
         except (OSError, ValueError):  # NOTE: not a real file (tests capture it): nothing to do
@@ -150,7 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return _run(argv)
         finally:  # NOTE: also after --help (a SystemExit): a closed pipe shows up at this flush
-            sys.stdout.flush()
+            if sys.stdout is not None:  # None: started with stdout closed (`barenet ... >&-`)
+                sys.stdout.flush()
     except BrokenPipeError:
         _quiet_stdout()
         return 1

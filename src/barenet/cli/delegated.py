@@ -9,6 +9,7 @@ are imported only when their command runs.
 from __future__ import annotations
 
 import argparse
+from functools import partial
 
 from .arguments import MODEL_HELP, port_number
 
@@ -50,8 +51,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     from ..interop.onnx_export import to_onnx
     from ..saving import load
 
-    if not (args.onnx or args.html):
-        raise ValueError("say what to write: --onnx FILE.onnx and/or --html FILE.html")
     model = load(args.model)
     if args.onnx:
         size = to_onnx(model, args.onnx)
@@ -81,4 +80,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--html", metavar="FILE", help="write a self-contained draw-a-digit page (default: none)"
     )
-    export.set_defaults(func=cmd_export)
+    export.set_defaults(func=cmd_export, usage_check=partial(_check_export, export))
+
+
+def _check_export(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """What to write, under names of the right kind, before the model is read."""
+    if not (args.onnx or args.html):
+        parser.error("say what to write: --onnx FILE.onnx and/or --html FILE.html")
+    for flag, path, suffixes in (("--onnx", args.onnx, (".onnx",)),
+                                 ("--html", args.html, (".html", ".htm"))):  # fmt: skip
+        if path and not path.lower().endswith(suffixes):
+            parser.error(f"{flag} {path}: expected a file name ending in {' or '.join(suffixes)}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 from pathlib import Path
 
 from ..exercises.catalogue import EXERCISES
@@ -26,7 +27,6 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "--iterations",
         type=int,
         metavar="N",
-        default=DEFAULT_ITERATIONS,
         help=f"--check: full-batch iterations of the final training (default "
         f"{DEFAULT_ITERATIONS}; the post ran 1000; 0 skips it)",
     )
@@ -35,15 +35,30 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="--check: directory holding MNIST (default: cache, then fetch)",
     )
-    parser.set_defaults(func=cmd_exercises)
+    parser.set_defaults(func=cmd_exercises, usage_check=partial(_check_usage, parser))
+
+
+def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse what the chosen mode would ignore, before anything is written or read."""
+    if args.check and args.force:
+        parser.error("--force is for writing a workbook; --check only reads one")
+    if not args.check:
+        given = [
+            f
+            for f, v in (("--iterations", args.iterations), ("--data", args.data))
+            if v is not None
+        ]
+        if given:
+            parser.error(f"{' and '.join(given)} go with --check (they set its final training)")
+    if args.iterations is not None and args.iterations < 0:
+        parser.error(f"--iterations must be 0 or more, not {args.iterations}")
 
 
 def cmd_exercises(args: argparse.Namespace) -> int:
     """Write the workbook (blank or solved), or grade it; the exit status."""
     if args.check:
-        if args.force:
-            raise ValueError("--force is for writing a workbook; --check only reads one")
-        return _check(Path(args.dir), args.iterations, args.data)
+        iterations = DEFAULT_ITERATIONS if args.iterations is None else args.iterations
+        return _check(Path(args.dir), iterations, args.data)
     from ..exercises.workbook import write
 
     written = write(args.dir, solutions=args.solutions, force=args.force)

@@ -132,7 +132,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "images",
         nargs="*",
         metavar="IMAGE",
-        help="PNG or JPEG pictures of one digit each, any size, either polarity",
+        help="pictures of one digit each (PNG, JPEG, GIF, BMP, TIFF, WebP or PPM), any size, "
+        "either polarity",
     )
     predict.add_argument(
         "--csv",
@@ -147,7 +148,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
     explain = commands.add_parser("explain", help="one image's trip through the network")
     explain.add_argument("model", help=MODEL_HELP)
-    explain.add_argument("image", help="a PNG or JPEG picture of one digit")
+    explain.add_argument(
+        "image", help="a picture of one digit (PNG, JPEG, GIF, BMP, TIFF, WebP or PPM)"
+    )
     explain.set_defaults(func=cmd_explain)
 
     info = commands.add_parser("info", help="a model file's architecture and training")

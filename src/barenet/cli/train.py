@@ -164,7 +164,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     model = DeepNeuralNetwork(layers, learning_rate=recipe.learning_rate, seed=args.seed)
     kwargs = recipe.fit_kwargs(len(X_train))
     full_batch = recipe.batch_size is None
-    word = "iterations" if full_batch else "epochs"
+    word = ("iteration" if full_batch else "epoch") + ("" if recipe.epochs == 1 else "s")
     print(
         f"training {model} ({recipe.name} recipe, {recipe.epochs} {word}) on {len(X_train)} "
         f"images; test_* is measured on the {len(X_test)} test images, reported only, "

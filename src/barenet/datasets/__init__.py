@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..exceptions import DataWarning, warn
 from . import toy as toy  # barenet.datasets.toy: spiral, moons, ... (NumPy only)
 from ._base import MAX_FILE_BYTES, MNIST_FILES, DataError, PathLike, mnist_arrays
 from .csv import read_csv, write_submission
@@ -109,6 +110,7 @@ def load_mnist(
     cache = cache_dir()
     files, altered = _verified_cache(cache, fetch)
     if len(files) == len(MNIST_FILES):
+        _passed_over(env, tried, cache)
         return _load_idx(files)
     if not download:
         if altered:
@@ -123,7 +125,18 @@ def load_mnist(
             "$BARENET_DATA to a directory holding it."
         )
     cache = fetch.fetch_mnist()  # warns about the altered files it fetches again
+    _passed_over(env, tried, cache)
     return _load_idx([cache / name for name in MNIST_FILES])
+
+
+def _passed_over(env: str | None, tried: list[str], cache: Path) -> None:
+    """A DataWarning when $BARENET_DATA was set but held no MNIST, so that the cache's is used:
+    a typo in it must not pass unnoticed."""
+    if env and tried:
+        warn(
+            f"$BARENET_DATA is set, but {tried[0]} Loading MNIST from the cache ({cache}) instead.",
+            DataWarning,
+        )
 
 
 def _verified_cache(cache: Path, fetch: Any) -> tuple[list[Path], list[str]]:

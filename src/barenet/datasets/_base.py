@@ -9,6 +9,8 @@ import os
 
 import numpy as np
 
+from ..exceptions import ShortError
+
 PathLike = str | os.PathLike[str]
 
 MNIST_FILES = (
@@ -21,7 +23,7 @@ MAX_FILE_BYTES = 2**32  # 4 GiB: MNIST's largest file is 47 MB, EMNIST's 640 MB
 _CHUNK = 2**20
 
 
-class DataError(ValueError):
+class DataError(ShortError):
     """A data file is missing or malformed; the message names the file and the position."""
 
 

@@ -137,8 +137,15 @@ def predict(
 
     Shapes: x (784,) -> label int, probabilities (k,), input (784,), hidden [(h_l,) per layer]
     """
-    a, cache = model._forward(np.ascontiguousarray(x[None, :], dtype=model.dtype))
+    with np.errstate(all="ignore"):  # NOTE: checked below: a model's weights may overflow
+        a, cache = model._forward(np.ascontiguousarray(x[None, :], dtype=model.dtype))
     probabilities = a[0]
+    if not all(np.isfinite(step.a).all() for step in cache[:-1]) or not np.isfinite(a).all():
+        raise BadRequest(
+            "the model's output for this input is not finite (its weights overflow "
+            f"{np.dtype(model.dtype).name}): no prediction",
+            422,
+        )
     return {
         "label": int(np.argmax(probabilities)),
         "probabilities": [float(p) for p in probabilities],

@@ -23,12 +23,12 @@ import binascii
 import io
 import json
 import math
-import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._json import loads_strict
+from ..exceptions import without_reprs
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -170,10 +170,7 @@ async def _read_body(request: Request) -> bytes:
     return bytes(body)
 
 
-_REPR = re.compile(r"<[^<>]*? at 0x[0-9a-fA-F]+>")  # e.g. <_io.BytesIO object at 0x7f3a...>
-
-
 def clean_message(message: str) -> str:
     """An error message fit for a client: no Python object reprs, at most MAX_MESSAGE long."""
-    message = _REPR.sub("the data", " ".join(message.split()))
+    message = without_reprs(" ".join(message.split()))
     return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 3] + "..."

@@ -619,4 +619,3 @@ def test_real_mnist_from_cache(mnist):
         counts = np.bincount(labels, minlength=10)
         assert len(counts) == 10 and counts.min() > 0.08 * len(labels)
     assert np.bincount(y_test).tolist()[:2] == [980, 1135]
-

@@ -371,6 +371,21 @@ WEIGHTS = [t("W1", W1), t("B1", B1)]
             r"node 1 \(Conv.*unsupported operator Conv",
         ),
         ([GEMM, helper.make_node("Elu", ["z1"], ["y"])], WEIGHTS, "unsupported operator Elu"),
+        (  # a Conv's 3-D kernel: the operator is named, not the kernel's shape
+            [helper.make_node("Conv", ["x", "K"], ["y"])],
+            [t("K", np.ones((2, 1, 3), np.float32))],
+            r"node 0 \(Conv.*unsupported operator Conv",
+        ),
+        (  # a Dropout kept in training mode: named before its bool 'training_mode' tensor
+            [GEMM, helper.make_node("Dropout", ["z1", "ratio", "train"], ["y"])],
+            [*WEIGHTS, t("ratio", np.float32(0.5)), t("train", np.bool_(True))],
+            r"node 1 \(Dropout.*unsupported operator Dropout",
+        ),
+        (
+            [helper.make_node("Gemm", ["x", "W1", "B1"], ["y"])],
+            [*WEIGHTS, t("flag", np.bool_(True))],
+            r"initializer 'flag' \[\]: data type bool; expected float32",
+        ),
         (
             [GEMM, helper.make_node("Relu", ["z1"], ["y"], domain="com.evil")],
             WEIGHTS,
@@ -608,7 +623,7 @@ def test_tensor_sizes_are_checked_before_anything_is_allocated(tmp_path):
     negative = TensorProto(name="W1", data_type=TensorProto.FLOAT, dims=[-3, -4], raw_data=b"")
     refused(tmp_path, nodes, [negative, t("B1", B1)], "expected a scalar, vector or matrix")
     text = TensorProto(name="W1", data_type=TensorProto.STRING, dims=[1], string_data=[b"rm -rf"])
-    refused(tmp_path, nodes, [text, t("B1", B1)], "data type 8")
+    refused(tmp_path, nodes, [text, t("B1", B1)], "data type string")
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,18 @@ _DTYPES: dict[int, np.dtype[Any]] = {
     _INT64: np.dtype("<i8"),
 }
 _FIELDS = {_FLOAT: "float_data", _DOUBLE: "double_data", _INT64: "int64_data"}
+
+
+def _type_name(code: int) -> str:
+    """An ONNX TensorProto data type by name ("bool" for 9), or by number if it has none."""
+    from onnx import TensorProto
+
+    try:
+        return f"data type {TensorProto.DataType.Name(code).lower()}"
+    except ValueError:
+        return f"data type {code}"
+
+
 _ACTIVATIONS = {"Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Softmax"}
 _FLOAT_ATTR, _INT_ATTR, _TENSOR_ATTR = 1, 2, 4  # AttributeProto.AttributeType values
 _ATTRIBUTE_TYPES = {_FLOAT_ATTR: "FLOAT", _INT_ATTR: "INT", _TENSOR_ATTR: "TENSOR"}
@@ -118,9 +130,22 @@ class _Reader:
             self.refuse(f"it defines {len(proto.functions)} local functions; only plain graphs")
         if len(self.graph.sparse_initializer):
             self.refuse("it holds sparse initializers; only dense tensors are read")
+        self._check_operators()  # NOTE: first, so that a Conv is named before its weights' shape
         self.constants = {
             t.name: self.array(t, f"initializer {t.name!r}") for t in self.graph.initializer
         }
+
+    def _check_operators(self) -> None:
+        """The first node whose operator barenet does not read, if any, is refused by name."""
+        for i, node in enumerate(self.graph.node):
+            where = f"node {i} ({node.op_type} {node.name!r})"
+            if node.domain not in ("", "ai.onnx"):
+                self.refuse(f"{where}: operator domain {node.domain!r}; only standard operators")
+            if node.op_type not in _ATTRIBUTES:
+                self.refuse(
+                    f"{where}: unsupported operator {node.op_type}; barenet reads "
+                    f"{sorted(_ATTRIBUTES)}"
+                )
 
     def refuse(self, why: str) -> NoReturn:
         raise ModelFileError(f"{self.path}: {why}")
@@ -150,7 +175,7 @@ class _Reader:
         if t.HasField("segment"):
             self.refuse(f"{where} is a segment of a tensor; only whole tensors are read")
         if t.data_type not in _DTYPES:
-            self.refuse(f"{where}: data type {t.data_type}; expected float32, float64 or int64")
+            self.refuse(f"{where}: {_type_name(t.data_type)}; expected float32, float64 or int64")
         dims = list(t.dims)
         if len(dims) > 2 or any(d < 0 for d in dims):
             self.refuse(f"{where}: expected a scalar, vector or matrix")
@@ -228,13 +253,7 @@ class _Reader:
         pending: list[Any] | None = None  # [W, b] of a dense layer whose activation is unread
         for i, node in enumerate(self.graph.node):
             op = node.op_type
-            where = f"node {i} ({op} {node.name!r})"
-            if node.domain not in ("", "ai.onnx"):
-                self.refuse(f"{where}: operator domain {node.domain!r}; only standard operators")
-            if op not in _ATTRIBUTES:
-                self.refuse(
-                    f"{where}: unsupported operator {op}; barenet reads {sorted(_ATTRIBUTES)}"
-                )
+            where = f"node {i} ({op} {node.name!r})"  # its operator is known: _check_operators
             attrs = self._attributes(node, where)
             if len(node.output) != 1:
                 self.refuse(f"{where}: {len(node.output)} outputs; expected one")

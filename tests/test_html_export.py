@@ -23,7 +23,8 @@ from barenet.interop import html_export
 from barenet.interop.html_export import page, to_html
 
 
-def digits_model(hidden=256, seed=0):
+def untrained_digits_model(hidden=256, seed=0):
+    """A 784-HIDDEN-10 network as initialized (not conftest's trained `digits_model` fixture)."""
     return DeepNeuralNetwork([Layer(784), Layer(hidden, "relu"), Layer(10, "softmax")], seed=seed)
 
 
@@ -54,7 +55,7 @@ def embedded(html: str) -> dict:
 
 def test_784_256_10_is_one_file_under_1_5_mb_that_refers_to_nothing(tmp_path):
     path = tmp_path / "digits.html"
-    size = to_html(digits_model(), path)
+    size = to_html(untrained_digits_model(), path)
     assert size == path.stat().st_size
     assert size <= 1_500_000, f"{size} bytes"
     html = path.read_text(encoding="utf-8")
@@ -86,7 +87,7 @@ def test_the_weights_are_base64_float32_of_the_parameters():
 
 
 def test_nothing_in_the_model_can_end_the_script_element():
-    model = digits_model(hidden=4)
+    model = untrained_digits_model(hidden=4)
     model.training_summary = {"note": "</script><script>alert(1)</script>"}
     html = page(model)
     assert html.count("</script>") == 3
@@ -129,7 +130,7 @@ def test_cli_export_html_and_onnx_together(tmp_path, capsys):
     pytest.importorskip("onnx", reason="onnx is not installed: pip install 'barenet[onnx]'")
     from barenet import cli
 
-    digits_model(hidden=8).save(tmp_path / "m.safetensors")
+    untrained_digits_model(hidden=8).save(tmp_path / "m.safetensors")
     status = cli.main(
         ["export", str(tmp_path / "m.safetensors"),
          "--html", str(tmp_path / "p.html"), "--onnx", str(tmp_path / "m.onnx")]
@@ -255,7 +256,7 @@ def test_predict_equals_predict_proba_for_every_activation(offline, dtype):
 
 
 def test_predict_refuses_what_is_not_784_finite_values(offline):
-    page_ = offline(digits_model(hidden=4))
+    page_ = offline(untrained_digits_model(hidden=4))
     for bad, error in (
         ("[1, 2]", "expects 784 pixel values"),
         ("new Array(784).fill(NaN)", "finite"),
@@ -295,7 +296,7 @@ def test_preprocess_mirrors_images_preprocess(offline):
     pytest.importorskip("PIL", reason="Pillow is not installed: pip install 'barenet[image]'")
     from barenet.images import preprocess
 
-    page_ = offline(digits_model(hidden=4))
+    page_ = offline(untrained_digits_model(hidden=4))
     for name, rgba in pictures().items():
         # NOTE: the bytes as base64 text: as a list of numbers they take Playwright ~1 s
         got = page_.evaluate(

@@ -114,7 +114,6 @@ def test_the_cli_with_stdout_closed_shows_no_traceback(tmp_path):
             stderr=subprocess.PIPE,
             text=True,
             timeout=60,
-            pass_fds=(),
             preexec_fn=lambda: os.close(1),
         )
         assert "Traceback" not in result.stderr, result.stderr

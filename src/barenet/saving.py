@@ -176,18 +176,26 @@ def save(model: DeepNeuralNetwork, path: str | os.PathLike[str]) -> None:
             )
         if not np.isfinite(value).all():
             raise ModelFileError(f"{where}: params[{key!r}] holds NaN or infinite values")
+    text = architecture_text(model, meta, where)
+    tensors = {key: np.ascontiguousarray(params[key]) for key in expected}
+    data = st.save(tensors, metadata={FORMAT: text})
+    with atomic_write(path) as f:
+        f.write(data)
+
+
+def architecture_text(model: DeepNeuralNetwork, meta: dict[str, Any], where: str) -> str:
+    """``meta`` (``architecture(model)``) as the strict JSON that model files (and barenet's
+    ONNX metadata) hold; ``ModelFileError`` starting with ``where`` for what a reader would
+    refuse, such as NaN in the learning rate or the training summary."""
     try:
         text = dumps_strict(meta)
     except ValueError:
         raise ModelFileError(
             f"{where}: its metadata holds NaN or infinity (learning_rate {model.learning_rate}, "
-            f"training summary {shorten(meta['training'], 200)}); only finite numbers are saved"
+            f"training summary {shorten(meta['training'], 200)}); only finite numbers are written"
         ) from None
-    loads_strict(text, ModelFileError, f"{where}: its metadata")  # what load would refuse
-    tensors = {key: np.ascontiguousarray(params[key]) for key in expected}
-    data = st.save(tensors, metadata={FORMAT: text})
-    with atomic_write(path) as f:
-        f.write(data)
+    loads_strict(text, ModelFileError, f"{where}: its metadata")  # what a reader would refuse
+    return text
 
 
 def _expected_tensors(sizes: list[int], dtype: np.dtype[Any]) -> dict[str, tuple[str, tuple]]:

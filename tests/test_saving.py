@@ -592,3 +592,17 @@ def test_the_safetensors_suffix_in_any_case_is_quiet(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.save(tmp_path / "Model.SafeTensors")
+
+
+def test_save_refuses_more_layers_than_load_reads(tmp_path):
+    """More layers than load reads: refused when saving, so that a saved file always loads."""
+    layers = [Layer(2)] + [Layer(2, "relu") for _ in range(1100)] + [Layer(2, "softmax")]
+    with pytest.raises(ModelFileError, match=r"cannot save .*2 to 1024 layers"):
+        DeepNeuralNetwork(layers, seed=0).save(tmp_path / "deep.safetensors")
+    assert not (tmp_path / "deep.safetensors").exists()
+
+
+def test_an_initializer_named_in_any_case_saves_under_its_registry_name(tmp_path):
+    model = DeepNeuralNetwork([Layer(3), Layer(2, "softmax", init="HE_NORMAL")], seed=0)
+    model.save(tmp_path / "m.safetensors")
+    assert barenet.load(tmp_path / "m.safetensors").layers[1].init == "he_normal"

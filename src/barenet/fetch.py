@@ -31,7 +31,6 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
-import warnings
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -40,7 +39,7 @@ from typing import IO, Any
 from ._files import atomic_write, read_bounded
 from ._json import dumps_strict, loads_strict, shorten
 from .datasets import MNIST_FILES, DataError, PathLike, cache_dir
-from .exceptions import DataWarning
+from .exceptions import DataWarning, warn
 
 ProgressFn = Callable[[str, int, int | None], None]
 """progress(file name, bytes done, total bytes or None), called after each downloaded chunk."""
@@ -99,11 +98,10 @@ def fetch_mnist(
         file = cache / name
         digest = cached_sha256(file) if file.is_file() else None
         if digest is not None and digest != sums[name]:
-            warnings.warn(
+            warn(
                 f"{file}: sha256 is {digest}, not the pinned {sums[name]} (the cached file was "
                 "altered or is corrupt); fetching it again",
                 DataWarning,
-                stacklevel=2,
             )
             file.unlink()
         if digest != sums[name]:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import activations, losses
+from ._config import find
 from ._files import atomic_write, open_bounded
 from ._json import dumps_strict, loads_strict, shorten
 from ._safetensors import check_layout, read_header, read_tensors
@@ -89,13 +90,14 @@ def _registered_init(init: Any, where: str) -> str | None:
 
     if init is None:
         return None
-    name = name_of(init)
-    if INITIALIZERS.get(name) is not init and not (isinstance(init, str) and name in INITIALIZERS):
-        raise ModelFileError(
-            f"cannot save {where}: its initializer {shorten(name)} is not in barenet's registry "
-            f"({sorted(INITIALIZERS)}); set layer.init to a registered name or None first"
-        )
-    return name
+    entry = find(INITIALIZERS, init) if isinstance(init, str) else init  # as Layer resolves it
+    for name, registered in INITIALIZERS.items():
+        if registered is entry:
+            return name  # the registry's own spelling: "HE_NORMAL" is saved as "he_normal"
+    raise ModelFileError(
+        f"cannot save {where}: its initializer {shorten(name_of(init))} is not in barenet's "
+        f"registry ({sorted(INITIALIZERS)}); set layer.init to a registered name or None first"
+    )
 
 
 def architecture(model: DeepNeuralNetwork) -> dict[str, Any]:
@@ -186,7 +188,8 @@ def save(model: DeepNeuralNetwork, path: str | os.PathLike[str]) -> None:
 def architecture_text(model: DeepNeuralNetwork, meta: dict[str, Any], where: str) -> str:
     """``meta`` (``architecture(model)``) as the strict JSON that model files (and barenet's
     ONNX metadata) hold; ``ModelFileError`` starting with ``where`` for what a reader would
-    refuse, such as NaN in the learning rate or the training summary."""
+    refuse, such as NaN in the learning rate or the training summary, or more layers than
+    ``load`` reads."""
     try:
         text = dumps_strict(meta)
     except ValueError:
@@ -194,7 +197,9 @@ def architecture_text(model: DeepNeuralNetwork, meta: dict[str, Any], where: str
             f"{where}: its metadata holds NaN or infinity (learning_rate {model.learning_rate}, "
             f"training summary {shorten(meta['training'], 200)}); only finite numbers are written"
         ) from None
-    loads_strict(text, ModelFileError, f"{where}: its metadata")  # what a reader would refuse
+    # NOTE: what a reader would refuse: the strict JSON, then load's own check of the
+    # architecture (layer count, sizes, names), so that a written file always reads back
+    _check_architecture(where, loads_strict(text, ModelFileError, f"{where}: its metadata"))
     return text
 
 
@@ -235,7 +240,7 @@ def _read_meta(path: Path, metadata: Any) -> dict[str, Any]:
     return meta
 
 
-def _check_architecture(path: Path, meta: dict[str, Any]) -> list[int]:
+def _check_architecture(path: Path | str, meta: dict[str, Any]) -> list[int]:
     """Check every field of the metadata's types and names; return the layer sizes.
 
     Nothing is built here: the sizes are checked against the tensors first, so that a small file

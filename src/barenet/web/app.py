@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from .http import _error, _require_starlette, jsonable, make_app
+from .http import _require_starlette, jsonable, make_app
 from .requests import SIDE, BadRequest, _read_body, parse_body
 
 if TYPE_CHECKING:
@@ -183,12 +183,9 @@ def create_app(model: DeepNeuralNetwork, *, local_only: bool = True) -> Starlett
     pending = Slots(MAX_PENDING, 0, 0.0, "requests")
 
     async def predict_endpoint(request: Request) -> Response:
-        try:
-            with pending.slot():
-                body = await _read_body(request)
-                result = await run_in_threadpool(lambda: predict(model, *parse_body(body, decodes)))
-        except BadRequest as err:
-            return _error(str(err), err.status, err.retry_after)
+        with pending.slot():  # NOTE: a BadRequest becomes its JSON error in make_app
+            body = await _read_body(request)
+            result = await run_in_threadpool(lambda: predict(model, *parse_body(body, decodes)))
         return JSONResponse(result)
 
     routes = [

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .requests import clean_message, is_ascii_digits
+from .requests import BadRequest, clean_message, is_ascii_digits
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -85,8 +85,9 @@ def make_app(
 ) -> Starlette:
     """The Starlette app of ``routes`` and the static ``pages`` (``{path: (file in static,
     content type)}``, read once), refusing other hosts when ``local_only``; every error is
-    ``{"error": ...}``: an unknown path or method with its status (404, 405), anything else
-    that fails a 500 that names only the exception's type."""
+    ``{"error": ...}``: a ``BadRequest`` a handler raises with its status (and Retry-After),
+    an unknown path or method with its status (404, 405), anything else that fails a 500 that
+    names only the exception's type."""
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
     from starlette.middleware import Middleware
@@ -105,13 +106,21 @@ def make_app(
         status = getattr(exc, "status_code", 500)
         return _error(str(getattr(exc, "detail", "error")), status)
 
+    async def bad_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, BadRequest)
+        return _error(str(exc), exc.status, exc.retry_after)
+
     async def server_error(request: Request, exc: Exception) -> Response:
         return _error(f"internal error ({type(exc).__name__}); the server keeps running", 500)
 
     return Starlette(
         routes=[*(Route(path, page) for path in pages), *routes],
         middleware=[Middleware(LocalHostOnly)] if local_only else [],
-        exception_handlers={HTTPException: http_error, Exception: server_error},
+        exception_handlers={
+            HTTPException: http_error,
+            BadRequest: bad_request,  # what a handler refuses, with its status
+            Exception: server_error,
+        },
     )
 
 

@@ -154,19 +154,21 @@ def is_ascii_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-async def _read_body(request: Request) -> bytes:
-    """The request body, refusing more than MAX_BODY bytes whether or not Content-Length says so."""
+async def _read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The request body, refusing more than ``limit`` bytes (413) whether or not Content-Length
+    says so: a declared larger body is refused before a byte is read, a chunked one as soon as
+    it passes the limit."""
     declared = request.headers.get("content-length")
     if declared is not None:
         if not is_ascii_digits(declared):
             raise BadRequest(f"bad Content-Length {declared[:40]!r}")
-        if int(declared) > MAX_BODY:
-            raise BadRequest(f"the body is {declared} bytes; at most {MAX_BODY} are read", 413)
+        if int(declared) > limit:
+            raise BadRequest(f"the body is {declared} bytes; at most {limit} are read", 413)
     body = bytearray()
     async for chunk in request.stream():  # NOTE: a chunked body has no Content-Length to check
         body += chunk
-        if len(body) > MAX_BODY:
-            raise BadRequest(f"the body is over {MAX_BODY} bytes; at most {MAX_BODY} are read", 413)
+        if len(body) > limit:
+            raise BadRequest(f"the body is over {limit} bytes; at most {limit} are read", 413)
     return bytes(body)
 
 

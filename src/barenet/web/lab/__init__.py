@@ -30,14 +30,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from .. import _HEADERS, LOOPBACK_BINDS, BadRequest, _error, _read_body, loads
-from .. import _require_starlette as require_starlette
-from ..http import listen, make_app, run_server
-from ..requests import is_ascii_digits
+from ..http import _HEADERS, LOOPBACK_BINDS, listen, make_app, run_server
+from ..http import _require_starlette as require_starlette
+from ..requests import BadRequest, _read_body, is_ascii_digits, loads
 from . import views
 from .config import (
     DATASETS,
@@ -95,9 +94,7 @@ _STATIC = {
 
 async def _json_object(request: Request, allowed: tuple[str, ...]) -> dict[str, Any]:
     """The body as a JSON object with keys among ``allowed``; an empty body is {}."""
-    body = await _read_body(request)
-    if len(body) > MAX_BODY:
-        raise BadRequest(f"the body is {len(body)} bytes; the lab reads at most {MAX_BODY}", 413)
+    body = await _read_body(request, MAX_BODY)
     if not body.strip():
         return {}
     data = loads(body)  # the draw-a-digit API's strict JSON: depth, numbers, keys, no NaN
@@ -176,20 +173,9 @@ def create_lab_app(
 
     runs = Runs(max_runs, idle_seconds, clock)
 
-    def api(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Any]:
-        async def endpoint(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except BadRequest as err:
-                return _error(str(err), err.status)
-
-        return endpoint
-
-    @api
     async def get_info(request: Request) -> Response:
         return JSONResponse(await run_in_threadpool(lab_info))
 
-    @api
     async def create(request: Request) -> Response:
         config = parse_config(await _json_object(request, FIELDS))
         runs.reserve()
@@ -205,7 +191,6 @@ def create_lab_app(
     def run_of(request: Request) -> LabRun:
         return runs.get(request.path_params["id"])
 
-    @api
     async def one(request: Request) -> Response:
         run = run_of(request)
         if request.method == "DELETE":
@@ -220,7 +205,6 @@ def create_lab_app(
             await run_in_threadpool(set_controls, run, lr, speed)
         return JSONResponse(await run_in_threadpool(run.state))
 
-    @api
     async def step(request: Request) -> Response:
         run = run_of(request)
         data = await _json_object(request, ("updates",))
@@ -239,14 +223,12 @@ def create_lab_app(
         done = await run_in_threadpool(run.step, updates, deadline)
         return JSONResponse({**await run_in_threadpool(run.state), "updates": done})
 
-    @api
     async def reset(request: Request) -> Response:
         run = run_of(request)
         await _json_object(request, ())
         await run_in_threadpool(run.reset)
         return JSONResponse(await run_in_threadpool(run.state))
 
-    @api
     async def train(request: Request) -> Response:
         run = run_of(request)
         data = await _json_object(request, ("speed",))
@@ -255,32 +237,27 @@ def create_lab_app(
         await run_in_threadpool(start_training, run, clock)
         return JSONResponse(await run_in_threadpool(run.state))
 
-    @api
     async def pause(request: Request) -> Response:
         run = run_of(request)
         await _json_object(request, ())
         await run_in_threadpool(pause_training, run)
         return JSONResponse(await run_in_threadpool(run.state))
 
-    @api
     async def boundary(request: Request) -> Response:
         run = run_of(request)
         size = _query_int(request, "size", 64, 2, MAX_BOUNDARY)
         return JSONResponse(await run_in_threadpool(views.boundary, run, size))
 
-    @api
     async def trace(request: Request) -> Response:
         run = run_of(request)
         index = _query_int(request, "index", None, 0, 10**6)
         split = request.query_params.get("split", "train")
         return JSONResponse(await run_in_threadpool(trace_of, run, index, split))
 
-    @api
     async def data(request: Request) -> Response:
         run = run_of(request)
         return JSONResponse(await run_in_threadpool(views.data, run))
 
-    @api
     async def code(request: Request) -> Response:
         run = run_of(request)
         text = await run_in_threadpool(script, run)
@@ -297,7 +274,6 @@ def create_lab_app(
             finally:
                 runs.close_stream()
 
-    @api
     async def events(request: Request) -> Response:
         key = request.path_params["id"]
         run = run_of(request)

@@ -532,7 +532,7 @@ def test_cli_writes_and_refuses(tmp_path, capsys):
     for refused, why in [
         (["--check", "--solutions"], "not allowed with"),
         (["--check", "--force"], "--force is for writing"),
-        (["--check", "--iterations", "-1"], "0 or more"),
+        (["--check", "--iterations", "-1"], "a whole number >= 0"),
         (["--iterations", "5"], "--iterations go with --check"),  # would be ignored
         (["--solutions", "--data", str(tmp_path)], "--data go with --check"),
     ]:

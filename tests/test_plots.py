@@ -72,6 +72,13 @@ def test_training_curves(tmp_path, validation):
     )
 
 
+def test_training_curves_count_what_the_history_counts():
+    h = history()
+    assert {ax.get_xlabel() for ax in plots.training_curves(h).axes} == {"epoch"}
+    h.unit = "iteration"  # as train_model's History
+    assert {ax.get_xlabel() for ax in plots.training_curves(h).axes} == {"iteration"}
+
+
 def test_training_curves_names_the_validation_data():
     fig = plots.training_curves(history(), validation_label="test (reported only)")
     for ax in fig.axes:

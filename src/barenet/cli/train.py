@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .. import recipes
+from .. import optimizers, recipes
 from ..callbacks import Callback
 from ..layers import Layer
 from .arguments import (
@@ -249,7 +249,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--optimizer",
         type=str.lower,
-        choices=["sgd", "adam", "adamw", "rmsprop"],
+        choices=sorted(optimizers.OPTIMIZERS),
         help=f"how to update the weights (default: {_FAST.optimizer}; with --post plain "
         "gradient descent)",
     )

@@ -17,7 +17,8 @@ def training_curves(
     path: PathLike | None = None,
     validation_label: str = "validation",
 ) -> Figure:
-    """Loss and the task's metric per epoch (two panels), train and validation where logged.
+    """Loss and the task's metric per epoch (two panels), train and validation where logged;
+    per iteration for the History of ``train_model``.
 
     ``validation_label`` names the val_* curves in the legend: "test (reported only)" when,
     as in ``barenet train``, the validation data is the test set, never used to choose.
@@ -32,6 +33,7 @@ def training_curves(
         raise ValueError(f"history holds no epochs to plot; its keys are {sorted(logs)}")
     n = len(logs["loss"])
     epochs = [e + 1 for e in history.epoch] if isinstance(history, History) else range(1, n + 1)
+    unit = history.unit if isinstance(history, History) else "epoch"  # "iteration": train_model
     # The metric is whatever fit logged besides the loss: "accuracy" or "r2".
     panels = ["loss", *(k for k in logs if k != "loss" and not k.startswith("val_"))][:2]
     titles = {"loss": "Loss", "accuracy": "Accuracy", "r2": "R²"}
@@ -44,7 +46,7 @@ def training_curves(
         if f"val_{key}" in logs:
             ax.plot(epochs, logs[f"val_{key}"], marker=marker, label=validation_label)
         ax.set_title(titles.get(key, key))
-        ax.set_xlabel("epoch")
+        ax.set_xlabel(unit)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()

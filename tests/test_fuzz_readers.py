@@ -393,10 +393,13 @@ def test_model_file_bytes(spot, mutated):
 @pytest.mark.parametrize(
     ("name", "content"),
     [
-        ("deep nesting", struct.pack("<Q", 20_002) + b"[" * 10_001 + b"]" * 10_001),
+        (  # a header object whose first value nests 10,001 deep: refused by the depth count
+            "deep nesting",
+            struct.pack("<Q", 20_007) + b'{"a":' + b"[" * 10_001 + b"]" * 10_001 + b"}",
+        ),
         ("metadata a list", None),
         ("string offset", None),
-        ("6000 digits", None),
+        ("4000 digits", None),
         ("dtype a list", None),  # found by test_model_file_json
         ("pickle-looking length", struct.pack("<Q", 128 + 256) + b"{" + b" " * 383),
     ],
@@ -416,7 +419,8 @@ def test_model_file_regressions(spot, name, content):
         raw = json.dumps(header).encode()
         content = struct.pack("<Q", len(raw)) + raw + body
     (spot / "m.safetensors").write_bytes(content)
-    with pytest.raises(ModelFileError):
+    reason = {"deep nesting": "nests", "4000 digits": "digit"}.get(name)
+    with pytest.raises(ModelFileError, match=reason):
         barenet.load(spot / "m.safetensors")
 
 

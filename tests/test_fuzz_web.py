@@ -3,8 +3,9 @@
 Bodies are raw bytes, JSON values of any shape, and mutations (flipped, inserted, deleted
 bytes) of valid requests: a pixels list and a canvas PNG, so the PNG decoder sees damaged
 images too. Never a 500, never a Python object repr or a message over 500 characters.
-BARENET_FUZZ=long runs 20,000 examples per test instead of 150 (a few seconds). Bodies that
-once broke the server are kept as examples.
+The number of examples is the session's hypothesis profile (tests/conftest.py: about a
+hundred, or 20,000 with BARENET_FUZZ=long). Bodies that once broke the server are kept as
+examples.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 
 import numpy as np
 import pytest
@@ -29,12 +29,8 @@ from starlette.testclient import TestClient  # noqa: E402
 from barenet import DeepNeuralNetwork, Layer  # noqa: E402
 from barenet.web import create_app  # noqa: E402
 
-LONG = os.environ.get("BARENET_FUZZ") == "long"
-FUZZ = settings(
-    max_examples=20_000 if LONG else 150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+# NOTE: the profile's settings, and one more health check: PNG bodies are large examples
+FUZZ = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 ALLOWED = {200, 400, 413, 503}
 
 

@@ -73,7 +73,10 @@ def test_a_long_path_to_garbage_gives_a_short_message(tmp_path, name):
     path.write_bytes(b"\x00\x00\x0e\x10" + b"\xff" * 64)  # an IDX header of 16 huge dimensions
     with pytest.raises(error) as caught:
         read(str(path))
-    assert len(str(caught.value)) <= MAX_MESSAGE, str(caught.value)
+    message = str(caught.value)
+    assert len(message) <= MAX_MESSAGE, message
+    # NOTE: cut in the middle of the path: the start names the file, the end still says why
+    assert message.startswith(str(path)[:100]) and "f" * 60 not in message[-120:], message
 
 
 def test_an_onnx_name_of_thousands_of_characters_gives_a_short_message(tmp_path):

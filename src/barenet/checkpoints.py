@@ -141,7 +141,7 @@ def restore_run(run: TrainingRun, path: str) -> int:
     model = run.model
 
     def fail(why: str) -> CheckpointError:
-        return CheckpointError(f"{path}: {why}"[:500])
+        return CheckpointError(f"{path}: {why}")  # NOTE: at most 500 characters (ShortError)
 
     for name in ("layer_sizes", "optimizer", "rng", "history", "epochs_done"):
         if name not in meta:

@@ -39,11 +39,17 @@ class ShortError(ValueError):
     limit: int | None = MAX_MESSAGE
 
     def __init__(self, message: object = "", *args: object) -> None:
-        text, limit = str(message), self.limit
-        if limit is not None and len(text) > limit:
-            head = (limit - 5) // 2
-            text = text[:head] + " ... " + text[len(text) - (limit - 5 - head) :]
-        super().__init__(text, *args)
+        text = str(message)
+        super().__init__(text if self.limit is None else cut_middle(text, self.limit), *args)
+
+
+def cut_middle(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` if it has at most ``limit`` characters, else its two ends around " ... ": the
+    start names the file, the end says what was wrong."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 5) // 2
+    return text[:head] + " ... " + text[len(text) - (limit - 5 - head) :]
 
 
 _REPR = re.compile(r"<[^<>]*? at 0x[0-9a-fA-F]+>")  # e.g. <_io.BytesIO object at 0x7f3a...>

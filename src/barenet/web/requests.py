@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._json import loads_strict
-from ..exceptions import without_reprs
+from ..exceptions import MAX_MESSAGE, cut_middle, without_reprs
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -42,7 +42,6 @@ MAX_BODY = 2**20  # 1 MiB: a 280x280 canvas PNG is a few kilobytes
 MAX_IMAGE_SIDE = 4096
 MAX_IMAGE_PIXELS = 2**22  # 4.2 megapixels (2048x2048): about 170 MiB to prepare
 MAX_JSON_DEPTH = 16  # a request body is 2 deep: {"pixels": [...]}
-MAX_MESSAGE = 500  # characters of an error message
 SIDE = 28
 
 
@@ -174,5 +173,4 @@ async def _read_body(request: Request, limit: int = MAX_BODY) -> bytes:
 
 def clean_message(message: str) -> str:
     """An error message fit for a client: no Python object reprs, at most MAX_MESSAGE long."""
-    message = without_reprs(" ".join(message.split()))
-    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 3] + "..."
+    return cut_middle(without_reprs(" ".join(message.split())), MAX_MESSAGE)

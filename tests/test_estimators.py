@@ -399,10 +399,6 @@ def test_a_uint8_memmap_is_checked_and_converted_batch_by_batch(tmp_path):
 
 
 def test_unscaled_pixels_warn_and_a_scaler_in_front_silences_it():
-    import warnings
-
-    import barenet
-
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, size=(60, 8)).astype(np.uint8)
     y = (X[:, 0] > 127).astype(int)

@@ -68,6 +68,14 @@ def test_the_issue_examples_and_files_keep_the_canonical_names(tmp_path):
     model.save(tmp_path / "m.safetensors")
     meta = barenet.saving.architecture(model)
     assert [spec["activation"] for spec in meta["layers"]] == ["identity", "relu", "softmax"]
+    loaded = barenet.load(tmp_path / "m.safetensors")  # and the file says so
+    assert [layer.activation_function.name for layer in loaded.layers] == [
+        "identity",
+        "relu",
+        "softmax",
+    ]
+    assert loaded.loss_function.name == "cross_entropy"
+    assert loaded.training_summary["optimizer"]["name"] == "adam"
 
 
 @pytest.mark.parametrize(

@@ -172,9 +172,12 @@ def _row_max(z: Array) -> Array:
     return z.max(axis=1, keepdims=True)
 
 
-ACTIVATIONS: dict[str, type[ActivationFunction]] = {
+#: barenet's own activations, by name (the exporters write these and no others)
+BUILTIN: dict[str, type[ActivationFunction]] = {
     cls.name: cls for cls in (Identity, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax)
 }
+#: every activation a name finds: the built-in ones and those ``barenet.register`` adds
+ACTIVATIONS: dict[str, type[ActivationFunction]] = dict(BUILTIN)
 
 
 def get(identifier: str | ActivationFunction | None) -> ActivationFunction:

@@ -26,7 +26,8 @@ class BareNetRegressor(RegressorMixin, _BareNetEstimator):
     ``TransformedTargetRegressor``.
 
     Attributes: ``network_``, ``loss_curve_``, ``n_iter_``, ``best_loss_``,
-    ``validation_scores_`` (R^2 per epoch), ``best_validation_score_``, ``n_features_in_``,
+    ``validation_scores_`` (R^2 per epoch, of all outputs pooled: with several outputs not
+    ``score``'s uniform average over them), ``best_validation_score_``, ``n_features_in_``,
     ``feature_names_in_``, as in ``BareNetClassifier``.
     """
 

@@ -1,7 +1,8 @@
 """The checks of exercises 8 and 9: the forward pass and the output delta.
 
 Each runs the learner's function with barenet's own activations and network around it:
-``forward`` against a hand-worked case and barenet's ``_forward``; the delta against a
+``forward`` against a hand-worked case and a plain rewrite of barenet's ``_forward``
+(``_forward_reference``); the delta against a
 hand-worked case, then inside barenet's network through its gradient checker (``gradcheck``),
 which compares the gradients with finite differences of the loss. The small networks and
 samples here serve the backward check too.

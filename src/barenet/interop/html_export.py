@@ -33,18 +33,8 @@ SIDE = 28
 OFFLINE = (
     "This page holds the network and runs it in your browser: it works offline and sends nothing."
 )
-#: the activations standalone/barenet.js computes (its ACTIVATIONS), by name; no other class
-SUPPORTED = {
-    cls.name: cls
-    for cls in (
-        activations.Identity,
-        activations.ReLU,
-        activations.LeakyReLU,
-        activations.Sigmoid,
-        activations.Tanh,
-        activations.Softmax,
-    )
-}
+#: the activations standalone/barenet.js computes (its ACTIVATIONS): the built-in ones
+SUPPORTED = activations.BUILTIN
 # no request to anything: scripts and styles are inline, the favicon a data: URL
 POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
 

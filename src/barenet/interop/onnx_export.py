@@ -32,18 +32,8 @@ if TYPE_CHECKING:
     from ..network import DeepNeuralNetwork
 
 OPSET = 17  # Softmax on one axis from 13, the opset most runtimes of 2022 and later read
-#: the activations ONNX operators compute (``_activation``), by name; no other class is written
-SUPPORTED = {
-    cls.name: cls
-    for cls in (
-        activations.Identity,
-        activations.ReLU,
-        activations.LeakyReLU,
-        activations.Sigmoid,
-        activations.Tanh,
-        activations.Softmax,
-    )
-}
+#: the activations ONNX operators compute (``_activation``): the built-in ones
+SUPPORTED = activations.BUILTIN
 _OPERATORS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}  # no attributes
 
 

@@ -32,6 +32,7 @@ import os
 from bisect import bisect_right
 from collections.abc import Callable
 from contextlib import ExitStack
+from math import prod
 from typing import Any, cast
 
 import numpy as np
@@ -127,9 +128,7 @@ class ExternalData:
             raise self.refuse(f"{where}: values both in the model file and in another file")
         offset = self._integer(entries, "offset", where)
         length = self._integer(entries, "length", where)
-        n = 1
-        for d in t.dims:
-            n *= int(d)
+        n = prod(int(d) for d in t.dims)  # NOTE: the caller refused 0 and negative dimensions
         need = n * dtype.itemsize
         if length is not None and length != need:
             raise self.refuse(
@@ -153,11 +152,10 @@ class ExternalData:
             raise self.refuse(
                 f"{where}: external tensors of more than {self.cap} bytes in all; not read"
             )
-        if need:
-            other = data.overlap(start, end)
-            if other is not None:
-                raise self.refuse(f"{where}: bytes {start} to {end} overlap those of {other}")
-            data.claim(start, end, where)
+        other = data.overlap(start, end)
+        if other is not None:
+            raise self.refuse(f"{where}: bytes {start} to {end} overlap those of {other}")
+        data.claim(start, end, where)
         if "checksum" in entries:
             expected = entries["checksum"].lower()
             if len(expected) != 40 or any(c not in "0123456789abcdef" for c in expected):
@@ -167,11 +165,10 @@ class ExternalData:
                     f"{where}: the file's SHA-1 is {data.digest()}, its checksum says {expected}"
                 )
         values = np.empty(n, dtype=dtype)
-        if need:
-            data.f.seek(start)
-            got = data.f.readinto(values.data.cast("B"))
-            if got != need:
-                raise self.refuse(f"{where}: {need} bytes expected, {got} read: the file changed")
+        data.f.seek(start)
+        got = data.f.readinto(values.data.cast("B"))
+        if got != need:
+            raise self.refuse(f"{where}: {need} bytes expected, {got} read: the file changed")
         return values.reshape(list(t.dims))
 
     def _integer(self, entries: dict[str, str], key: str, where: str) -> int | None:

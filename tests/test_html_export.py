@@ -314,6 +314,31 @@ def test_preprocess_mirrors_images_preprocess(offline):
     assert blank == "no digit found in the picture: it is blank"
 
 
+def test_read_says_what_read_digit_says_of_a_dot_a_speck_and_a_digit(offline):
+    """The page's verdict (`too_small`) is images.read_digit's, text and all: a dot is
+    "too small", a faint speck spread wide "too sparse", a drawn digit None."""
+    pytest.importorskip("PIL", reason="Pillow is not installed: pip install 'barenet[image]'")
+    from barenet.images import read_digit
+
+    dot = np.full((280, 280, 4), 255, dtype=np.uint8)
+    dot[130:150, 130:150, :3] = 0
+    speck = np.full((280, 280, 4), 255, dtype=np.uint8)
+    speck[40:43, 40:43, :3] = 0
+    speck[230:233, 230:233, :3] = 0
+    cases = {"a dot": dot, "two specks far apart": speck, **pictures()}
+    page_ = offline(untrained_digits_model(hidden=4))
+    verdicts = set()
+    for name, rgba in cases.items():
+        got = page_.evaluate(
+            """([w, h, data]) => window.barenet.read(new ImageData(
+                Uint8ClampedArray.from(atob(data), (c) => c.charCodeAt(0)), w, h)).too_small""",
+            [rgba.shape[1], rgba.shape[0], base64.b64encode(rgba.tobytes()).decode()],
+        )
+        assert got == read_digit(rgba).too_small, name
+        verdicts.add(None if got is None else got.split(":")[0])
+    assert verdicts == {None, "too small", "too sparse"}  # every rule was reached
+
+
 # ------------------------------------------------------------------------- on real MNIST
 
 

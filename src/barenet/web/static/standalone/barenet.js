@@ -7,7 +7,7 @@
 //   window.barenet.preprocess(image)  an ImageData, or any {width, height, data: RGBA bytes}
 //                                     -> the 784-value MNIST row images.preprocess makes of it
 //   window.barenet.read(image)        preprocess, then forward: {label, probabilities, input,
-//                                     hidden}, what the server's /api/predict answers
+//                                     hidden, too_small}, what the server's /api/predict answers
 //   window.barenet.model              the architecture, what the server's /api/model answers
 "use strict";
 (() => {
@@ -107,6 +107,8 @@
   const RIM = 0.1;
   const RIM_THRESHOLD = f32(0.05);
   const MIN_CONTRAST = 0.1;
+  const MIN_BOX_FRACTION = 0.25; // images.py's: a digit spans a quarter of the picture
+  const MIN_INK_PIXELS = 12; // and has this many input pixels above 0.5
   const LUMA = [f32(0.299), f32(0.587), f32(0.114)]; // ITU-R 601, as Pillow's convert("L")
 
   function max(a) {
@@ -273,6 +275,7 @@
     };
 
     let [top, bottom, left, right] = boundingBox(ink, INK_THRESHOLD);
+    const span = Math.max(bottom - top, right - left) + 1; // for tooSmall
     // NOTE: the threshold would shave off the faint anti-aliased rim of the strokes; take back
     // what lies just outside the box, or MNIST's own digits would not come back unchanged
     const rim = Math.max(2, roundHalfEven(RIM * Math.max(bottom - top + 1, right - left + 1)));
@@ -306,19 +309,44 @@
       const row = patch.data.subarray(y * patch.width, (y + 1) * patch.width);
       out.set(row, (y0 + y) * SIDE + x0);
     }
-    return out;
+    return { x: out, span, side: Math.min(W, H) };
   }
 
-  function preprocess(image) {
+  // images.too_small: why the input is no digit to read (a dot, a speck), or null
+  function tooSmall(x, span, side) {
+    if (span < MIN_BOX_FRACTION * side) {
+      return (
+        `too small: the ink spans ${span} of the picture's ${side} pixels ` +
+        `(${roundHalfEven((100 * span) / side)}%); draw bigger, across at least ` +
+        `${100 * MIN_BOX_FRACTION}% of the picture`
+      );
+    }
+    const count = x.filter((v) => v > 0.5).length;
+    if (count < MIN_INK_PIXELS) {
+      return (
+        `too sparse: only ${count} of the ${SIDE * SIDE} input pixels hold ink, fewer than ` +
+        `${MIN_INK_PIXELS}; draw bigger, in connected strokes`
+      );
+    }
+    return null;
+  }
+
+  function preprocessable(image) {
     const { width, height, data } = image ?? {};
     if (!(width >= 1 && height >= 1 && data?.length === 4 * width * height)) {
       throw new TypeError("preprocess expects an ImageData: {width, height, data: RGBA bytes}");
     }
-    return Array.from(mnistify(toGray(image)));
+    return image;
+  }
+
+  function preprocess(image) {
+    preprocessable(image);
+    return Array.from(mnistify(toGray(image)).x);
   }
 
   function read(image) {
-    const input = preprocess(image);
+    const { x, span, side } = mnistify(toGray(preprocessable(image)));
+    const input = Array.from(x);
     const [a, cache] = forward(Float64Array.from(input));
     const probabilities = Array.from(a);
     return {
@@ -326,6 +354,7 @@
       probabilities,
       input,
       hidden: cache.slice(0, -1).map((step) => Array.from(step.a)),
+      too_small: tooSmall(input, span, side),
     };
   }
 

@@ -10,9 +10,11 @@
   the same shapes, and nothing else; through NumPy (OpenBLAS) and through PyTorch (its BLAS).
   Their ratio is the BLAS libraries' difference at the workload's shapes.
 
-Every system: ReLU hidden layers, softmax + cross-entropy, He-normal weights and zero biases
-(scikit-learn uses its own Glorot-style init), float32 (scikit-learn keeps float32 input),
-a new shuffle every epoch, the same seed. ``train`` returns a predict function.
+Every system: ReLU hidden layers, softmax + cross-entropy, He-normal hidden weights and zero
+biases (barenet's softmax layer takes its default Glorot-uniform weights, the NumPy and PyTorch
+peers He-normal ones; scikit-learn uses its own Glorot-style init), float32 (scikit-learn
+keeps float32 input), a new shuffle every epoch, the same seed. ``train`` returns a predict
+function.
 """
 
 from __future__ import annotations
@@ -252,7 +254,3 @@ def training_flops(sizes: Sequence[int], n_samples: int, epochs: int) -> float:
         2 * a * b * (2 if i == 0 else 3) for i, (a, b) in enumerate(itertools.pairwise(sizes))
     )
     return float(per_sample) * n_samples * epochs
-
-
-def inference_flops(sizes: Sequence[int], n_samples: int) -> float:
-    return float(sum(2 * a * b for a, b in itertools.pairwise(sizes))) * n_samples

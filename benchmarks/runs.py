@@ -88,8 +88,9 @@ def to_accuracy_barenet(X, y, X_test, y_test, seed: int) -> dict[str, Any]:
 
 
 def to_accuracy_torch(X, y, X_test, y_test, seed: int) -> dict[str, Any]:
-    """The fast recipe in idiomatic PyTorch: the same network, initialization, optimizer,
-    schedule (per update), batch size, epochs and shuffling."""
+    """The fast recipe in idiomatic PyTorch: the same network, optimizer, schedule (per
+    update), batch size, epochs and shuffling; He-normal weights in both layers (barenet's
+    softmax layer is Glorot-uniform)."""
     import torch
     from torch import nn
 

@@ -5,7 +5,7 @@ Usage: python benchmarks/scaling.py [--repeats 3] [--png benchmarks/scaling.png]
 
 One epoch of MNIST (60,000 images) with SGD, learning rate 0.1: 784-h-10 with h in 64 … 2048
 at batch 128, and 784-256-10 with the batch size in 16 … 1024. Each point is the median of
-``--repeats`` epochs, barenet and PyTorch alternating. Prints a Markdown table with the
+``--repeats`` epochs, barenet's then PyTorch's at each point. Prints a Markdown table with the
 achieved GFLOP/s and writes a PNG of time against width and against batch size.
 """
 

@@ -17,7 +17,8 @@ libraries' difference at these shapes, which no Python code changes.
 float32 training slows down as it converges; ``accuracy`` times the ``fast`` recipe to 98%
 test accuracy in barenet and in PyTorch (see ``runs.py``).
 
-Needs `pip install -e ".[bench]"` and `pip install torch==2.13.0` (CPU build).
+Needs `pip install -e ".[bench]"` and `pip install torch==2.13.0` (a CPU wheel: elsewhere pip
+may fetch a CUDA build, `--index-url` of the CPU wheels then).
 """
 
 from __future__ import annotations

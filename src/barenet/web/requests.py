@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 MAX_BODY = 2**20  # 1 MiB: a 280x280 canvas PNG is a few kilobytes
 # NOTE: a small PNG can claim a huge canvas; both are read from its header, before decoding.
-# Preparing an image takes about 40 bytes per pixel at its peak (float32 RGBA copies).
+# Preparing an image takes about 42 bytes per pixel at its peak (float32 RGBA copies).
 MAX_IMAGE_SIDE = 4096
 MAX_IMAGE_PIXELS = 2**22  # 4.2 megapixels (2048x2048): about 170 MiB to prepare
 MAX_JSON_DEPTH = 16  # a request body is 2 deep: {"pixels": [...]}

@@ -117,7 +117,7 @@ def test_a_pickle_is_refused_and_never_run(tmp_path):
     assert not marker.exists()
 
 
-def test_npz_and_object_arrays_are_refused(tmp_path):
+def test_an_npz_of_object_arrays_is_refused_as_a_zip_unread(tmp_path):
     path = tmp_path / "model.npz"
     np.savez(path, W1=np.array([{"a": 1}], dtype=object))
     with pytest.raises(ModelFileError, match=r"a zip/\.npz file"):

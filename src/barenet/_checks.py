@@ -1,4 +1,4 @@
-"""Argument checks shared by the network, training and the schedules.
+"""Argument checks shared by the network's inputs (``inputs.py``), training and the schedules.
 
 ``whole_number`` is the one check of a count (``epochs``, ``batch_size``, ``decay_steps``...):
 it refuses what Python would quietly accept as a number, True and 1.7, with a message that

@@ -79,11 +79,12 @@ def read_npz(
         infos, total = archive.infolist(), 0
         if len(infos) > MAX_MEMBERS:
             raise error(f"{shown}: {len(infos)} members; at most {MAX_MEMBERS} are read")
-        names = [info.filename for info in infos]
+        seen: set[str] = set()
         for info in infos:
             where = f"{shown}, member {shorten(info.filename)}"
-            if names.count(info.filename) > 1:
+            if info.filename in seen:
                 raise error(f"{where}: appears twice in the archive")
+            seen.add(info.filename)
             if not info.filename.endswith(".npy"):
                 raise error(f"{where}: not a .npy array")
             if info.flag_bits & 0x1:

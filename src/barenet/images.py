@@ -211,7 +211,7 @@ def _gray(image: PathLike | bytes | PILImage | np.ndarray) -> tuple[np.ndarray, 
         return load_image(image), str(image)
     if isinstance(image, bytes):
         name = f"the {len(image)} bytes given"
-        return _to_gray(_read_pil(bytes(image), name)), name
+        return _to_gray(_read_pil(image, name)), name
     if isinstance(image, np.ndarray):
         name = f"the {image.dtype} array of shape {image.shape}"
         return _to_gray(_array(image, name)), name

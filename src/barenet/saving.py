@@ -135,7 +135,8 @@ def architecture(model: DeepNeuralNetwork) -> dict[str, Any]:
 def check_suffix(path: str | os.PathLike[str]) -> None:
     """Refuse (ValueError) a model file name ending like another format's file, such as
     ``model.npz`` or ``model.pt``; warn (UserWarning) for any other suffix but .safetensors,
-    none included. The CLI calls it before training, ``save`` before writing."""
+    none included. ``save`` calls it before writing; ``barenet train`` is stricter, its
+    ``--out`` must end in .safetensors."""
     suffix = Path(path).suffix.lower()
     if suffix in _OTHER_FORMATS:
         raise ValueError(

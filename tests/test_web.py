@@ -273,6 +273,14 @@ def test_both_apps_are_made_by_make_app_pages_and_json_errors_included(tmp_path)
         assert_error(c.post("/"), 405, "method not allowed")
         assert_error(c.get("/nothing"), 404, "not found")
         assert_error(c.get("/", headers={"Host": "evil.example"}), 421, "refused")
+    from barenet.web.lab import create_lab_app
+
+    model = DeepNeuralNetwork([Layer(784), Layer(4, "relu"), Layer(10, "softmax")], seed=0)
+    for app in (create_app(model), create_lab_app()):  # and both apps are such apps
+        with TestClient(app, base_url="http://localhost") as c:
+            assert c.get("/").headers["x-content-type-options"] == "nosniff"
+            assert_error(c.get("/nothing"), 404, "not found")
+            assert_error(c.get("/", headers={"Host": "evil.example"}), 421, "refused")
 
 
 def test_jsonable_makes_any_value_strict_json():

@@ -7,6 +7,7 @@ reads a byte. Left out: what goes into the files and how they are parsed (the re
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import time
@@ -14,6 +15,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+
+import numpy as np
 
 try:
     import fcntl
@@ -164,6 +167,18 @@ def open_bounded(
         raise
     with f:
         yield f, info.st_size
+
+
+def read_into(f: IO[bytes] | io.BufferedIOBase, array: np.ndarray, chunk: int = 2**24) -> int:
+    """Fill ``array`` (C-contiguous) with the next bytes of ``f``, ``chunk`` bytes a read at
+    most; the number of bytes read, less than ``array.nbytes`` when ``f`` ended first."""
+    view, done = array.reshape(-1).view(np.uint8).data, 0
+    while done < len(view):
+        n = f.readinto(view[done : done + chunk])  # type: ignore[union-attr]
+        if not n:
+            break
+        done += n
+    return done
 
 
 def read_bounded(

@@ -20,6 +20,7 @@ from typing import IO
 
 import numpy as np
 
+from ._files import read_into
 from ._json import shorten
 
 MAX_MEMBERS = 4096  # a checkpoint holds a few per layer; mnist.npz holds 4
@@ -139,12 +140,9 @@ def _read_npy(f: IO[bytes], size: int, kinds: str, where: str) -> np.ndarray:
             f"{prod(shape) * dtype.itemsize} bytes, but {left} follow"
         )
     array = np.empty(shape[::-1] if fortran else shape, dtype)
-    view, done = array.reshape(-1).view(np.uint8).data, 0
-    while done < left:
-        n = f.readinto(view[done:])  # type: ignore[attr-defined]
-        if not n:
-            raise _Refused(f"{where}: ends after {done} of {left} data bytes")
-        done += n
+    done = read_into(f, array)
+    if done < left:
+        raise _Refused(f"{where}: ends after {done} of {left} data bytes")
     if f.read(1):  # NOTE: also makes zipfile check the CRC at the end of the member
         raise _Refused(f"{where}: more bytes than its header declares")
     if fortran:

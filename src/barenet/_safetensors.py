@@ -19,6 +19,7 @@ from typing import IO, Any, NamedTuple
 
 import numpy as np
 
+from ._files import read_into
 from ._json import loads_strict, shorten
 
 MAX_HEADER = 4 * 2**20  # barenet's headers list a few dozen tensors: a few kilobytes
@@ -147,12 +148,8 @@ def read_tensors(
     out = {}
     for t in tensors:
         array = np.empty(t.shape, dtypes[t.key].newbyteorder("<"))
-        view, done = array.reshape(-1).view(np.uint8).data, 0
-        while done < len(view):
-            n = f.readinto(view[done:])  # type: ignore[attr-defined]
-            if not n:
-                raise error(f"{shown}: changed while being read (tensor {t.key} is cut short)")
-            done += n
+        if read_into(f, array) < array.nbytes:
+            raise error(f"{shown}: changed while being read (tensor {t.key} is cut short)")
         out[t.key] = array.astype(dtypes[t.key].newbyteorder("="), copy=False)
     if f.read(1):
         raise error(f"{shown}: changed while being read (it grew)")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._files import open_bounded
+from .._files import open_bounded, read_into
 from . import _base
 from ._base import DataError, PathLike
 
@@ -74,12 +74,9 @@ def _read_idx_stream(f: io.BufferedIOBase, path: Path, size: int, zipped: bool) 
             f"(or over the {_base.MAX_FILE_BYTES}-byte cap)"
         )
     data = np.empty(nbytes, np.uint8)
-    view, done = data.data, 0
-    while done < nbytes:
-        n = f.readinto(view[done : done + 16 * _base._CHUNK])
-        if not n:
-            raise DataError(f"{path}: {what}, but the data end at byte {offset + done}")
-        done += n
+    done = read_into(f, data, 16 * _base._CHUNK)
+    if done < nbytes:
+        raise DataError(f"{path}: {what}, but the data end at byte {offset + done}")
     if f.read(1):
         raise DataError(f"{path}: {what}, but the data go on past byte {offset + nbytes}")
     return data.view(dtype).reshape(shape).astype(dtype.newbyteorder("="), copy=False)

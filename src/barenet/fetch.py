@@ -96,15 +96,11 @@ def fetch_mnist(
     missing = []
     for name in MNIST_FILES:
         file = cache / name
-        digest = cached_sha256(file) if file.is_file() else None
-        if digest is not None and digest != sums[name]:
-            warn(
-                f"{file}: sha256 is {digest}, not the pinned {sums[name]} (the cached file was "
-                "altered or is corrupt); fetching it again",
-                DataWarning,
-            )
+        if not file.is_file():
+            missing.append(name)
+        elif (why := altered(file, sums[name])) is not None:
+            warn(f"{why}; fetching it again", DataWarning)
             file.unlink()
-        if digest != sums[name]:
             missing.append(name)
     failures, dead = [], set()
     for name in list(missing):
@@ -271,6 +267,18 @@ class _HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
 
 
 # ------------------------------------------------------------------------------- the cache's stamp
+
+
+def altered(file: Path, pinned: str) -> str | None:
+    """Why the cached ``file`` is not the pinned one (its sha256, ``cached_sha256``, differs),
+    or None when it is."""
+    digest = cached_sha256(file)
+    if digest == pinned:
+        return None
+    return (
+        f"{file}: sha256 is {digest}, not the pinned {pinned} (the cached file was altered or "
+        "is corrupt)"
+    )
 
 
 def cached_sha256(file: Path) -> str:

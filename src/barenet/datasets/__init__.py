@@ -115,7 +115,7 @@ def load_mnist(
     if not download:
         if altered:
             raise DataError(
-                f"{altered[0]} download=False, so it is not fetched again: delete it, or run "
+                f"{altered[0]}; download=False, so it is not fetched again: delete it, or run "
                 "`barenet data fetch` (or `python -m barenet.datasets fetch`)"
             )
         tried.append(_not_found(cache))
@@ -143,14 +143,11 @@ def _verified_cache(cache: Path, fetch: Any) -> tuple[list[Path], list[str]]:
     """The cache's MNIST files whose sha256 is the pinned one, and why the others are not."""
     files, altered = [], []
     for file in _idx_paths(cache).values():
-        digest = fetch.cached_sha256(file)
-        if digest == fetch.MNIST_SHA256[file.name]:
+        why = fetch.altered(file, fetch.MNIST_SHA256[file.name])
+        if why is None:
             files.append(file)
         else:
-            altered.append(
-                f"{file}: sha256 is {digest}, not the pinned {fetch.MNIST_SHA256[file.name]}: "
-                "the cached file was altered or is corrupt;"
-            )
+            altered.append(why)
     return files, altered
 
 

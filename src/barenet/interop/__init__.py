@@ -64,6 +64,15 @@ def build_network(
     from ..network import DeepNeuralNetwork
 
     model = DeepNeuralNetwork(layers, **options, _init=False)
+    set_params(model, weights, error, what)
+    return model
+
+
+def set_params(
+    model: DeepNeuralNetwork, weights: Sequence[tuple[Any, Any]], error: type[Exception], what: str
+) -> None:
+    """``model.params`` from ``weights``, each converted and checked as ``build_network`` says."""
+    layers = model.layers
     if len(weights) != model.n_layers:
         raise error(f"{what}: {len(weights)} weight matrices for {model.n_layers} layers")
     params: dict[str, np.ndarray] = {}
@@ -83,7 +92,6 @@ def build_network(
                 )
             params[key] = value
     model.params = params
-    return model
 
 
 def require_onnx() -> ModuleType:

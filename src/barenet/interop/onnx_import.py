@@ -42,7 +42,7 @@ import numpy as np
 from .. import activations
 from .._files import read_bounded
 from ..saving import ModelFileError
-from . import build_network, onnx_metadata, require_onnx
+from . import build_network, onnx_metadata, require_onnx, set_params
 from .onnx_external import ExternalData
 
 if TYPE_CHECKING:
@@ -383,14 +383,5 @@ class _Reader:
         described = onnx_metadata.restore(self.path, self.proto, layers, dtype)
         if described is None:
             return build_network(layers, weights, ModelFileError, self.path, dtype=dtype)
-        model = build_network(
-            described.layers,
-            weights,
-            ModelFileError,
-            self.path,
-            dtype=dtype,
-            loss=described.loss_function,
-            learning_rate=described.learning_rate,
-        )
-        model.training_summary = described.training_summary
-        return model
+        set_params(described, weights, ModelFileError, self.path)  # its layers, loss, history
+        return described

@@ -127,32 +127,40 @@ def free_port() -> int:
 def web_server(model_path: Path, log_path: Path, timeout: float = 60.0) -> Iterator[str]:
     """`barenet.web.serve(model_path)` in a subprocess; yields its base URL once GET /api/model
     answers, and stops the process (and waits for it) on the way out."""
-    port = free_port()
     code = (
         "import sys; from barenet.web import serve; "
         "serve(sys.argv[1], host='127.0.0.1', port=int(sys.argv[2]))"
     )
+    port = free_port()
+    argv = [sys.executable, "-c", code, str(model_path), str(port)]
+    with server_process(argv, port, "/api/model", log_path, timeout) as url:
+        yield url
+
+
+@contextmanager
+def server_process(
+    argv: list[str], port: int, probe: str, log_path: Path, timeout: float = 60.0
+) -> Iterator[str]:
+    """``argv``, a server on 127.0.0.1:``port``, in a subprocess logging to ``log_path``;
+    yields its base URL once GET ``probe`` answers 200, and stops the process (and waits for
+    it) on the way out."""
     url = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code, str(model_path), str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + timeout
             while True:
                 if proc.poll() is not None:
                     pytest.fail(f"the server exited with {proc.returncode}:\n{_tail(log_path)}")
                 try:
-                    with urllib.request.urlopen(f"{url}/api/model", timeout=2) as response:
+                    with urllib.request.urlopen(f"{url}{probe}", timeout=2) as response:
                         if response.status == 200:
                             break
                 except OSError:
                     pass
                 if time.monotonic() > deadline:
                     pytest.fail(
-                        f"GET {url}/api/model: no answer in {timeout:.0f} s:\n{_tail(log_path)}"
+                        f"GET {url}{probe}: no answer in {timeout:.0f} s:\n{_tail(log_path)}"
                     )
                 time.sleep(0.1)
             yield url

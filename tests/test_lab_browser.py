@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from _browser import free_port
+from _browser import free_port, server_process
 
 pytest.importorskip("starlette")
 
@@ -54,40 +50,10 @@ def read_canvas(page, selector: str) -> np.ndarray:
 def lab_url(browser, tmp_path_factory):
     """`barenet lab --port P` in a subprocess, until the module's tests are done."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    argv = [sys.executable, "-m", "barenet", "lab", "--port", str(port)]
     log_path = tmp_path_factory.mktemp("lab") / "lab.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "barenet", "lab", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"barenet lab exited with {proc.returncode}:\n{_tail(log_path)}")
-                try:
-                    with urllib.request.urlopen(f"{url}/api/lab", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"barenet lab: no answer in 60 s:\n{_tail(log_path)}")
-                time.sleep(0.1)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def _tail(path: Path, n: int = 3000) -> str:
-    return path.read_text(errors="replace")[-n:]
+    with server_process(argv, port, "/api/lab", log_path) as url:
+        yield url
 
 
 def open_lab(tab, url, width, height):

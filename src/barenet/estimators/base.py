@@ -194,23 +194,16 @@ class _BareNetEstimator(BaseEstimator):
             X, Y = X[order], Y[order]
             validation = (X[-n_val:], Y[-n_val:])
             X, Y = X[:-n_val], Y[:-n_val]
-        if early_stopping:
-            best = self.best_validation_score_
-            rule = _Convergence(
-                f"val_{metric_name(self.network_)}",
-                float(self.tol),
-                int(self.n_iter_no_change),
-                -math.inf if best is None else best,
-                self._no_improvement_count,
-            )
+            monitor, best = f"val_{metric_name(self.network_)}", self.best_validation_score_
         else:
-            rule = _Convergence(
-                "loss",
-                float(self.tol),
-                int(self.n_iter_no_change),
-                math.inf if self.best_loss_ is None else self.best_loss_,
-                self._no_improvement_count,
-            )
+            monitor, best = "loss", self.best_loss_
+        rule = _Convergence(
+            monitor,
+            float(self.tol),
+            int(self.n_iter_no_change),
+            best,
+            self._no_improvement_count,
+        )
         history = self.network_.fit(
             X,
             Y,

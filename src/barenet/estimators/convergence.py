@@ -8,6 +8,7 @@ carrying the state over ``warm_start`` fits, and when to warn (``base._BareNetEs
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from numpy.typing import NDArray
@@ -27,14 +28,17 @@ class _Convergence(Callback):
     """scikit-learn's stopping rule for its MLPs: after each epoch, count the epochs in a row
     whose ``monitor`` did not beat ``best`` by ``tol`` (the training loss must fall by tol,
     a "val_" score rise by tol); stop when the count exceeds ``n_iter_no_change``. ``best``
-    and ``count`` carry over from an earlier fit that this one continues (``warm_start``)."""
+    (None: none yet) and ``count`` carry over from an earlier fit that this one continues
+    (``warm_start``)."""
 
     def __init__(
-        self, monitor: str, tol: float, n_iter_no_change: int, best: float, count: int
+        self, monitor: str, tol: float, n_iter_no_change: int, best: float | None, count: int
     ) -> None:
         self.monitor, self.tol, self.n_iter_no_change = monitor, tol, n_iter_no_change
-        self.best, self.count = best, count
         self.maximize = monitor.startswith("val_")  # a score; else the training loss
+        # NOTE: no best yet (a first fit): any value beats it
+        self.best = (-math.inf if self.maximize else math.inf) if best is None else best
+        self.count = count
         self.values: list[float] = []
         self.best_params: dict[str, NDArray[Any]] | None = None  # of the best score's epoch
         self.stopped = False

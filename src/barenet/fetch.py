@@ -288,8 +288,7 @@ def cached_sha256(file: Path) -> str:
     size, mtime, ctime and inode; while all four are unchanged the recorded digest is returned.
     The stamp is a cache only: a missing, unreadable or malformed one is rebuilt.
     """
-    info = os.stat(file)
-    key = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+    key = _stat_key(file)
     entry = _read_stamp(file.parent).get(file.name)
     if (
         isinstance(entry, dict)
@@ -302,10 +301,15 @@ def cached_sha256(file: Path) -> str:
     return digest
 
 
+def _stat_key(file: Path) -> list[int]:
+    """What says that `file` is unchanged: its size, mtime, ctime and inode."""
+    info = os.stat(file)
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+
+
 def _record(file: Path, digest: str, key: list[int] | None = None) -> None:
     """Note in the stamp that `file`, as it is now (or as `key` says it was), has `digest`."""
-    info = os.stat(file)
-    now = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+    now = _stat_key(file)
     if key is not None and key != now:
         return  # NOTE: changed while it was hashed: record nothing, hash it again next time
     stamp = _read_stamp(file.parent)
